@@ -1,0 +1,218 @@
+"""The ``timbre`` command line: say, models, voices, studio.
+
+Exit codes: 0 done, 2 bad input (a clear message on stderr), 1 an internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from engine import __version__
+from engine.api import (
+    AudioChunk,
+    CancelToken,
+    Done,
+    EngineError,
+    Loaded,
+    Progress,
+    SamplingParams,
+    Started,
+    SynthesisRequest,
+)
+
+
+def _params_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, help="flow-matching Euler steps, 1-32 (model default)")
+    p.add_argument("--cfg", "--guidance", dest="guidance", type=float, help="guidance alpha, 1.0-3.0")
+    p.add_argument("--temperature", type=float, help="scale of the flow's start noise, 0-2")
+    p.add_argument("--semantic-temperature", type=float, default=0.0, help="0 = greedy semantic tokens")
+    p.add_argument("--top-k", type=int, default=0, help="top-k for semantic sampling (0 = all)")
+    p.add_argument("--seed", type=int, help="random seed (drawn and printed when not given)")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="stop after this much audio")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="timbre", description="Timbre Studio: flow-matching text-to-speech.")
+    parser.add_argument("--version", action="version", version=f"timbre {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    say = sub.add_parser("say", help="render text to a WAV/FLAC file")
+    say.add_argument("text", help="text to say ('-' reads standard input)")
+    say.add_argument("-o", "--output", required=True, help="output .wav or .flac")
+    say.add_argument("--model", help="built-in model name or model folder")
+    say.add_argument("--voice", default="default")
+    say.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    say.add_argument("--threads", type=int, help="CPU threads for torch")
+    say.add_argument("--frames-out", help="also write the frames (latents) as .safetensors")
+    say.add_argument("-q", "--quiet", action="store_true")
+    _params_args(say)
+
+    models = sub.add_parser("models", help="list the built-in models")
+    models.add_argument("--device", default="cpu")
+    voices = sub.add_parser("voices", help="list a model's voices")
+    voices.add_argument("--model")
+    studio = sub.add_parser("studio", help="open the desktop studio")
+    studio.add_argument("--model")
+    studio.add_argument("--device", default="auto")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "say":
+            return cmd_say(args)
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command == "voices":
+            return cmd_voices(args)
+        if args.command == "studio":
+            return cmd_studio(args)
+    except EngineError as e:
+        print(f"timbre: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ntimbre: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _check_output(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Fail before rendering, not after: a bad suffix or an unwritable folder."""
+    if path.suffix.lower() not in suffixes:
+        raise EngineError(f"cannot write {path}: the file name must end in {' or '.join(suffixes)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise EngineError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise EngineError(f"cannot write {path}: folder {folder} is not writable")
+    if path.is_dir():
+        raise EngineError(f"cannot write {path}: it is a folder")
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    # check what the user typed before loading anything (model defaults fill the gaps later)
+    SynthesisRequest(text, args.voice, SamplingParams(
+        steps=args.steps if args.steps is not None else 8,
+        guidance=args.guidance if args.guidance is not None else 1.2,
+        temperature=args.temperature if args.temperature is not None else 1.0,
+        semantic_temperature=args.semantic_temperature, semantic_top_k=args.top_k, seed=args.seed,
+        max_seconds=args.max_seconds)).validated()
+    out = Path(args.output)
+    _check_output(out, (".wav", ".flac"))
+    frames_out = Path(args.frames_out) if args.frames_out else None
+    if frames_out:
+        _check_output(frames_out, (".safetensors",))
+    from engine.engine import Engine, EngineConfig  # torch import: after the cheap checks
+    from engine.take_files import save_frames, write_audio
+
+    engine = Engine(EngineConfig(model=args.model, device=args.device, threads=args.threads))
+    info = engine.load()
+    log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    log(f"model {info.name} ({info.model_hash}, {info.parameters / 1e6:.1f}M parameters) on {info.device}")
+    if not info.trained:
+        log(f"note: {info.name} has {info.note}")
+    d = info.default_params
+    params = SamplingParams(
+        steps=args.steps if args.steps is not None else d.steps,
+        guidance=args.guidance if args.guidance is not None else d.guidance,
+        temperature=args.temperature if args.temperature is not None else d.temperature,
+        semantic_temperature=args.semantic_temperature, semantic_top_k=args.top_k, seed=args.seed,
+        max_seconds=args.max_seconds, keep_trajectory=frames_out is not None,
+    )
+    request = SynthesisRequest(text, args.voice, params)
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    done: Done | None = None
+    for event in engine.synthesize(request, CancelToken()):
+        if isinstance(event, Started):
+            log(f"seed {event.seed}")
+        elif isinstance(event, Progress):
+            bar.update(event.frames, event.max_frames, event.elapsed)
+        elif isinstance(event, Done):
+            done = event
+        elif isinstance(event, (AudioChunk, Loaded)):
+            pass
+    bar.close()
+    assert done is not None
+    if len(done.audio) == 0:
+        raise EngineError("the model produced no audio (it ended speech at the first frame)")
+    write_audio(out, done.audio, done.sample_rate)
+    seconds = len(done.audio) / done.sample_rate
+    if frames_out:
+        save_frames(frames_out, done.frames, {
+            "model": done.model, "model_hash": done.model_hash, "text": done.request.text,
+            "voice": done.request.voice, "seed": done.seed, "sample_rate": done.sample_rate,
+            "params": {k: getattr(done.request.params, k) for k in (
+                "steps", "guidance", "temperature", "semantic_temperature", "semantic_top_k", "max_seconds")},
+            "engine_version": __version__,
+        })
+    log(f"wrote {out} ({seconds:.2f} s, {len(done.frames)} frames) in {done.elapsed:.2f} s: "
+        f"real-time factor {done.elapsed / max(seconds, 1e-9):.3f}, first audio after {done.first_audio_latency * 1000:.0f} ms")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from engine.model_files import builtin_models, default_model_name, read_config
+
+    default = default_model_name()
+    for name, folder in builtin_models().items():
+        cfg = read_config(folder)
+        state = "trained" if cfg.trained else "UNTRAINED (random weights, noise)"
+        mark = "*" if name == default else " "
+        print(f"{mark} {name:<16} family={cfg.family} {cfg.codec.sample_rate} Hz  {state}  {folder}")
+    print("(* = default)")
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from engine.engine import Engine, EngineConfig
+
+    info = Engine(EngineConfig(model=args.model, device="cpu")).load()
+    for v in info.voices:
+        print(v)
+    if not info.trained:
+        print(f"(model {info.name}: {info.note})", file=sys.stderr)
+    return 0
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    # The studio is its own program: exec it rather than import Qt into the engine package.
+    argv = [sys.executable, "-m", "studio"]
+    if args.model:
+        argv += ["--model", args.model]
+    argv += ["--device", args.device]
+    os.execv(sys.executable, argv)
+    return 1  # not reached
+
+
+class ProgressBar:
+    """A one-line terminal progress bar with frames, audio seconds and ETA."""
+
+    def __init__(self, stream, enabled: bool) -> None:
+        self.stream, self.enabled, self.last = stream, enabled, 0.0
+
+    def update(self, frames: int, max_frames: int, elapsed: float) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.1:
+            return
+        self.last = now
+        frac = frames / max(max_frames, 1)
+        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        filled = int(30 * frac)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {frames}/{max_frames} frames "
+                          f"({frames / 12.5:.1f} s audio)  {elapsed:.1f}s  ETA <= {eta:.1f}s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

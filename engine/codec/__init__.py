@@ -1,0 +1,1 @@
+"""Neural audio codecs at 12.5 frames per second."""

@@ -1,0 +1,150 @@
+"""One auditable path from a model folder to modules: resolve, read config, hash, load, fold, eval.
+
+A model folder holds ``config.json`` (strict ModelConfig, with format_version) and
+``model.safetensors`` (keys ``tts.*`` and ``codec.*``), and optionally ``voices/<name>.safetensors``
+(key ``codes``: raw reference codes [N, 1 + K]).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from engine.api import EngineError
+from engine.atomic import write_atomic, write_text_atomic
+from engine.codec.voxtral_codec import VoxtralCodec
+from engine.config import ConfigError, ModelConfig, from_dict, to_dict
+from engine.nn.tts_model import VoxtralTTS
+
+CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
+
+
+def assets_dir() -> Path:
+    """The built-in models: $TIMBRE_ASSETS, else ``assets/`` beside the packages."""
+    env = os.environ.get("TIMBRE_ASSETS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "assets"
+
+
+def builtin_models() -> dict[str, Path]:
+    root = assets_dir()
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / CONFIG_NAME).is_file()}
+
+
+def default_model_name() -> str:
+    models = builtin_models()
+    for name in ("timbre-mini", "tiny-random"):
+        if name in models:
+            return name
+    raise EngineError(f"no built-in model found in {assets_dir()}")
+
+
+def resolve_model(name_or_path: str | None) -> Path:
+    """A built-in model name or a folder path -> the model folder; EngineError names the choices."""
+    name = name_or_path or default_model_name()
+    models = builtin_models()
+    if name in models:
+        return models[name]
+    path = Path(name).expanduser()
+    if path.is_dir() and (path / CONFIG_NAME).is_file():
+        return path
+    known = ", ".join(models) or "none"
+    raise EngineError(f"unknown model {name!r}: not a built-in model ({known}) nor a model folder with {CONFIG_NAME}")
+
+
+def read_config(folder: Path) -> ModelConfig:
+    try:
+        data = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{folder / CONFIG_NAME} is not readable JSON: {e}") from e
+    return from_dict(ModelConfig, data, str(folder / CONFIG_NAME)).check()
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def build_modules(cfg: ModelConfig) -> tuple[VoxtralTTS, VoxtralCodec]:
+    return VoxtralTTS(cfg.tts), VoxtralCodec(cfg.codec)
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    folder: Path
+    config: ModelConfig
+    tts: VoxtralTTS
+    codec: VoxtralCodec
+    model_hash: str
+    voices: dict[str, torch.Tensor]  # name -> raw codes [N, 1 + K]
+
+
+def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+    folder = resolve_model(name_or_path)
+    cfg = read_config(folder)
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise EngineError(f"model folder {folder} has no {WEIGHTS_NAME}")
+    tts, codec = build_modules(cfg)
+    try:
+        state = load_file(str(weights))
+    except Exception as e:  # safetensors raises several types for damaged files
+        raise EngineError(f"{weights} is damaged or not a safetensors file: {e}") from e
+    _load_strict(tts, state, "tts.", weights)
+    _load_strict(codec, state, "codec.", weights)
+    codec.fold_weight_norm()
+    tts.to(device=device, dtype=dtype).eval()
+    # the codec stays fp32: it is small, and audio quality is sensitive to its precision
+    codec.to(device=device).eval()
+    voices = {}
+    vdir = folder / VOICES_DIR
+    if vdir.is_dir():
+        for p in sorted(vdir.glob("*.safetensors")):
+            voices[p.stem] = load_file(str(p))["codes"].long()
+    return LoadedModel(folder.name, folder, cfg, tts, codec, file_hash(weights), voices)
+
+
+def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], prefix: str, where: Path) -> None:
+    own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(own))
+    unexpected = sorted(set(own) - set(expected))
+    wrong = sorted(k for k in set(own) & set(expected) if own[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} (e.g. {prefix}{missing[0]})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} (e.g. {prefix}{unexpected[0]})")
+        if wrong:
+            k = wrong[0]
+            parts.append(f"wrong shape {prefix}{k}: {tuple(own[k].shape)} vs {tuple(expected[k].shape)}")
+        raise EngineError(f"{where} does not match its config: " + "; ".join(parts))
+    module.load_state_dict(own, strict=True)
+
+
+def save_model(folder: Path, cfg: ModelConfig, tts: VoxtralTTS, codec: VoxtralCodec,
+               voices: dict[str, torch.Tensor] | None = None) -> None:
+    """Write a model folder (atomic per file). The codec is saved with weight norm unfolded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {f"tts.{k}": v.detach().float().contiguous() for k, v in tts.state_dict().items()}
+    state.update({f"codec.{k}": v.detach().float().contiguous() for k, v in codec.state_dict().items()})
+    write_atomic(folder / WEIGHTS_NAME, lambda p: save_file(state, str(p), metadata={"format_version": "1"}))
+    write_text_atomic(folder / CONFIG_NAME, json.dumps(to_dict(cfg), indent=2) + "\n")
+    if voices:
+        (folder / VOICES_DIR).mkdir(exist_ok=True)
+        for name, codes in voices.items():
+            write_atomic(folder / VOICES_DIR / f"{name}.safetensors",
+                         lambda p, c=codes: save_file({"codes": c.long().contiguous()}, str(p),
+                                                      metadata={"format_version": "1"}))

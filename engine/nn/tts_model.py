@@ -1,0 +1,121 @@
+"""The Voxtral TTS model: embeddings, backbone and acoustic head, plus the per-frame step.
+
+Code spaces: "raw" codes are what the codec uses (semantic 0..S-1, acoustic 0..L-1). The model adds
+2 to every code so that 0 = EMPTY and 1 = END in each codebook, as the released checkpoint does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.config import TTSConfig
+from engine.nn.backbone import Backbone
+from engine.nn.flow_head import AcousticHead, pad_to
+from engine.nn.fsq import fsq_encode
+from engine.nn.layers import KVCache
+
+EMPTY, END = 0, 1
+N_SPECIAL = 2
+
+
+class AudioCodebookEmbeddings(nn.Module):
+    """One table for all 1 + K codebooks; a frame's code embeddings are summed into one position."""
+
+    def __init__(self, semantic_size: int, acoustic_dim: int, acoustic_levels: int, dim: int) -> None:
+        super().__init__()
+        sizes = [semantic_size + N_SPECIAL] + [acoustic_levels + N_SPECIAL] * acoustic_dim
+        offsets = torch.tensor([0] + sizes[:-1]).cumsum(0)  # cumsum of the unpadded sizes
+        self.register_buffer("offsets", offsets, persistent=False)
+        self.embeddings = nn.Embedding(pad_to(sum(sizes)), dim)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes [..., 1 + K] in model space (raw + 2) -> summed embedding [..., dim]."""
+        return self.embeddings(codes + self.offsets).sum(dim=-2)
+
+
+@dataclass
+class StepOutput:
+    """One frame drawn from a hidden state (batch of 1)."""
+
+    semantic: int  # model space: 1 = END, 2.. = codes
+    semantic_prob: float
+    acoustic: torch.Tensor  # (K,) float, clamped to [-1, 1]
+    levels: torch.Tensor  # (K,) int64, raw FSQ levels
+    trajectory: torch.Tensor | None  # (steps + 1, K)
+
+
+class VoxtralTTS(nn.Module):
+    def __init__(self, cfg: TTSConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        b = cfg.backbone
+        self.tok_embeddings = nn.Embedding(b.vocab_size, b.dim)
+        self.audio_embeddings = AudioCodebookEmbeddings(
+            cfg.semantic_codebook_size, cfg.acoustic_dim, cfg.acoustic_levels, b.dim
+        )
+        self.backbone = Backbone(b)
+        self.acoustic_transformer = AcousticHead(
+            cfg.flow, b.dim, cfg.acoustic_dim, cfg.semantic_codebook_size + N_SPECIAL
+        )
+
+    # ---- prompt -------------------------------------------------------------------------------
+
+    def prompt_ids(self, text_ids: list[int], n_voice: int) -> list[int]:
+        """[BOS] [BEGIN_AUDIO] [AUDIO]*N [NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT] [BEGIN_AUDIO]."""
+        t = self.cfg.tokens
+        return ([t.bos, t.begin_audio] + [t.audio] * n_voice + [t.next_audio_text] + list(text_ids)
+                + [t.repeat_audio_text, t.begin_audio])
+
+    def voice_rows(self, raw_codes: torch.Tensor) -> torch.Tensor:
+        """Reference frames raw [N, 1 + K] -> prompt rows [N + 1, D]: embedded frames plus an END frame."""
+        end = torch.full((1, raw_codes.shape[1]), EMPTY - N_SPECIAL, dtype=torch.long, device=raw_codes.device)
+        end[0, 0] = END - N_SPECIAL
+        return self.audio_embeddings(torch.cat([raw_codes.long(), end]) + N_SPECIAL)
+
+    def embed_prompt(self, ids: list[int], voice_rows: torch.Tensor | None) -> torch.Tensor:
+        """Token ids [P] with voice rows [N, D] placed at the [AUDIO] positions -> [1, P, D]."""
+        dev = self.tok_embeddings.weight.device
+        idt = torch.tensor(ids, dtype=torch.long, device=dev)
+        emb = self.tok_embeddings(idt)
+        slots = (idt == self.cfg.tokens.audio).nonzero().flatten()
+        n = 0 if voice_rows is None else voice_rows.shape[0]
+        if len(slots) != n:
+            raise ValueError(f"prompt has {len(slots)} [AUDIO] slots for {n} voice rows")
+        if n:
+            emb = emb.clone()
+            emb[slots] = voice_rows.to(emb.dtype)
+        return emb[None]
+
+    # ---- generation ---------------------------------------------------------------------------
+
+    def prefill(self, prompt: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """prompt [1, P, D] -> hidden at the last position (the final [BEGIN_AUDIO]) [1, D]."""
+        return self.backbone(prompt, cache)[:, -1]
+
+    def feed(self, levels_model: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Codes of one frame in model space [1, 1 + K] -> next hidden [1, D]."""
+        return self.backbone(self.audio_embeddings(levels_model)[:, None], cache)[:, -1]
+
+    def step(self, h: torch.Tensor, noise: torch.Tensor, steps: int, guidance: float,
+             semantic_temperature: float, top_k: int, generator: torch.Generator,
+             keep_trajectory: bool) -> StepOutput:
+        """Draw one frame from hidden h [1, D]; noise [1, K] is the flow's start point."""
+        head = self.acoustic_transformer
+        logits = head.semantic_logits(h)[0]  # (S + 2,)
+        probs = torch.softmax(logits, dim=-1)
+        if semantic_temperature > 0:
+            scaled = logits / semantic_temperature
+            if 0 < top_k < scaled.numel():
+                kth = torch.topk(scaled, top_k).values[-1]
+                scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+            p = torch.softmax(scaled, dim=-1).cpu()
+            semantic = int(torch.multinomial(p, 1, generator=generator))
+        else:
+            semantic = int(logits.argmax())
+        x, traj = head.sample(h, noise, steps, guidance, keep_trajectory)
+        x = x[0].float().clamp(-1.0, 1.0)
+        return StepOutput(semantic, float(probs[semantic]), x, fsq_encode(x, self.cfg.acoustic_levels),
+                          None if traj is None else traj[:, 0].float())
