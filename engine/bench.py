@@ -1,0 +1,117 @@
+"""Benchmarks (figures, not pass/fail): per-frame time of backbone, flow head and codec, real-time
+factor and time to first audio, for the tiny and ~20M-parameter configs, on CPU and on CUDA when present.
+
+    python -m engine.bench [--sizes tiny,20m] [--devices cpu,cuda] [--frames 60] [--steps 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from engine.api import FRAME_SECONDS, SamplingParams, SynthesisRequest
+from engine.codec.voxtral_codec import StreamingDecoder
+from engine.device import apply_threads, resolve_dtype
+from engine.engine import CHUNK_FRAMES, Engine, EngineConfig
+from engine.random_model import SIZES, write_random_model
+
+TEXT = "The quick brown fox jumps over the lazy dog, and then it runs far away."
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench_components(engine: Engine, frames: int, steps: int, guidance: float) -> dict[str, float]:
+    """Median milliseconds per frame for each part of the generation loop."""
+    m = engine.model
+    assert m is not None
+    tts, codec, dev = m.tts, m.codec, engine.device
+    k = tts.cfg.acoustic_dim
+    ids = tts.prompt_ids([70 + i % 20 for i in range(len(TEXT))], 0)
+    gen = torch.Generator().manual_seed(0)
+    times: dict[str, list[float]] = {"backbone": [], "head": [], "codec": []}
+    with torch.inference_mode():
+        cache = tts.backbone.new_cache(capacity=len(ids) + frames + 2)
+        h = tts.prefill(tts.embed_prompt(ids, None), cache)
+        decoder = StreamingDecoder(codec, 25)
+        pending = []
+        for _ in range(frames):
+            _sync(dev)
+            t0 = time.perf_counter()
+            out = tts.step(h, torch.randn(1, k, generator=gen).to(dev), steps, guidance, 0.0, 0, gen, False)
+            _sync(dev)
+            t1 = time.perf_counter()
+            raw = torch.cat([torch.tensor([max(out.semantic - 2, 0)]), out.levels.cpu()]).to(dev)
+            h = tts.feed((raw + 2)[None], cache)
+            _sync(dev)
+            t2 = time.perf_counter()
+            pending.append(raw)
+            if len(pending) == CHUNK_FRAMES:
+                decoder.push(torch.stack(pending))
+                pending.clear()
+                _sync(dev)
+                times["codec"].append((time.perf_counter() - t2) * 1000 / CHUNK_FRAMES)
+            times["head"].append((t1 - t0) * 1000)
+            times["backbone"].append((t2 - t1) * 1000)
+    return {name: statistics.median(v[3:] or v) for name, v in times.items()}
+
+
+def bench_end_to_end(engine: Engine, steps: int, guidance: float, repeats: int = 3) -> tuple[float, float, float]:
+    """(real-time factor, time to first audio in ms, audio seconds), best of ``repeats`` renders."""
+    best = None
+    for r in range(repeats):
+        req = SynthesisRequest(TEXT, params=SamplingParams(steps=steps, guidance=guidance, seed=r, max_seconds=8.0,
+                                                           keep_trajectory=False))
+        done = engine.render(req)
+        seconds = len(done.audio) / done.sample_rate
+        result = (done.elapsed / seconds, done.first_audio_latency * 1000, seconds)
+        best = result if best is None or result[0] < best[0] else best
+    assert best is not None
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="tiny,20m")
+    p.add_argument("--devices", default="cpu,cuda")
+    p.add_argument("--frames", type=int, default=60)
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--guidance", type=float, default=1.2)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
+    threads = apply_threads(args.threads)
+    print(f"torch {torch.__version__}, {threads} CPU threads, steps={args.steps}, guidance={args.guidance}")
+    if "cuda" in args.devices and not torch.cuda.is_available():
+        print("(no CUDA GPU here: CUDA rows skipped)")
+    header = (f"{'config':<8} {'params':>7} {'device':<6} {'dtype':<9} {'backbone':>9} {'head':>8} {'codec':>8} "
+              f"{'frame':>8} {'RTF':>7} {'first audio':>11}")
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes.split(","):
+            folder = write_random_model(Path(tmp) / size, SIZES[size])
+            for dev in devices:
+                engine = Engine(EngineConfig(model=str(folder), device=dev, threads=args.threads))
+                info = engine.load()
+                engine.render(SynthesisRequest("warm up", params=SamplingParams(max_seconds=0.5, seed=0)))
+                ms = bench_components(engine, args.frames, args.steps, args.guidance)
+                rtf, first, _ = bench_end_to_end(engine, args.steps, args.guidance)
+                frame_ms = sum(ms.values())
+                dtype = str(resolve_dtype("auto", engine.device)).removeprefix("torch.")
+                print(f"{size:<8} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {ms['backbone']:>7.2f}ms "
+                      f"{ms['head']:>6.2f}ms {ms['codec']:>6.2f}ms {frame_ms:>6.2f}ms {rtf:>7.3f} {first:>9.0f}ms")
+    print(f"(per-frame medians; a frame is {FRAME_SECONDS * 1000:.0f} ms of audio; RTF and first audio from whole "
+          "renders of one sentence, best of 3)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
