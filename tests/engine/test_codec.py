@@ -101,3 +101,19 @@ def test_window_bias_masks_future_and_far_past():
     assert torch.isinf(b[:, 5, 2]).all()  # beyond the window
     assert b[0, 5, 3].item() == -2.0 and b[1, 5, 3].item() == -1.0  # ALiBi slope * (j - i)
     assert b[0, 4, 4].item() == 0.0
+
+
+def test_audio_codec_resamples_mixes_and_round_trips_lengths(codec):
+    import numpy as np
+
+    from engine.codec.interface import AudioCodec
+
+    ac = AudioCodec(codec, torch.device("cpu"))
+    assert ac.frame_rate == 12.5 and ac.sample_rate == 16000
+    stereo_44k = np.random.default_rng(0).standard_normal((44100, 2)).astype(np.float32) * 0.1  # 1 s
+    codes = ac.encode(stereo_44k, 44100)
+    assert codes.shape == (13, 1 + CFG.acoustic_dim) and codes.dtype == np.int64
+    audio = ac.decode(codes)
+    assert audio.shape == (13 * 1280,) and audio.dtype == np.float32 and np.abs(audio).max() <= 1.0
+    with pytest.raises(Exception, match="non-empty"):
+        ac.encode(np.zeros(0, dtype=np.float32), 16000)

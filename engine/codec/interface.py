@@ -1,0 +1,58 @@
+"""The codec as the rest of the engine sees it: numpy audio in any sample rate <-> raw codes.
+
+Codes are int64 [T, 1 + K] (semantic id, then K FSQ levels) at 12.5 frames per second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+import torch
+
+from engine.api import FRAME_RATE, EngineError
+from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
+
+
+class AudioCodec:
+    def __init__(self, codec: VoxtralCodec, device: torch.device) -> None:
+        self.codec, self.device = codec, device
+
+    @property
+    def sample_rate(self) -> int:
+        return self.codec.cfg.sample_rate
+
+    @property
+    def frame_rate(self) -> float:
+        return FRAME_RATE
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.codec.samples_per_frame
+
+    @property
+    def can_encode(self) -> bool:
+        return self.codec.cfg.has_encoder
+
+    @torch.inference_mode()
+    def encode(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """audio [n] or [n, channels] at ``sample_rate`` -> codes [ceil(n' / spf), 1 + K]."""
+        if not self.can_encode:
+            raise EngineError("this model's codec has no encoder, so it cannot take a reference clip")
+        x = np.asarray(audio, dtype=np.float32)
+        if x.ndim == 2:
+            x = x.mean(axis=1)
+        if x.ndim != 1 or x.size == 0:
+            raise EngineError("audio to encode must be a non-empty mono or multichannel signal")
+        if sample_rate != self.sample_rate:
+            x = soxr.resample(x, sample_rate, self.sample_rate).astype(np.float32)
+        codes = self.codec.encode(torch.from_numpy(x)[None].to(self.device))  # (1, 1 + K, T)
+        return codes[0].T.cpu().numpy()
+
+    @torch.inference_mode()
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """codes [T, 1 + K] -> float32 audio [T * samples_per_frame] in [-1, 1]."""
+        c = torch.as_tensor(np.asarray(codes), dtype=torch.long, device=self.device)
+        return self.codec.decode(c.T[None])[0].clamp(-1, 1).float().cpu().numpy()
+
+    def stream_decoder(self, context: int = 25) -> StreamingDecoder:
+        return StreamingDecoder(self.codec, context)
