@@ -14,6 +14,7 @@ from engine.api import (
     CancelToken,
     Cancelled,
     Done,
+    EngineConfig,
     EngineError,
     Event,
     Failed,
@@ -30,7 +31,7 @@ from engine.api import (
 from engine.worker import EngineWorker, Job
 
 if TYPE_CHECKING:
-    from engine.engine import Engine, EngineConfig
+    from engine.engine import Engine
 
 __version__ = "0.1.0"
 
@@ -61,8 +62,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Engine", "EngineConfig"):
-        from engine import engine as _engine
+    if name == "Engine":
+        from engine.engine import Engine
 
-        return getattr(_engine, name)
+        return Engine
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -81,6 +81,23 @@ class SamplingParams:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """How the engine runs: which model, on which device, in which precision, with how many threads.
+
+    model: a built-in model name or a model folder (None = the default built-in model).
+    device: auto (CUDA when present), cpu, cuda or cuda:N. dtype: auto (bf16 on CUDA, fp32 on CPU),
+    fp32, bf16 or fp16. threads: torch CPU threads (None = up to 8). decode_context: frames of left
+    context for streaming codec decode.
+    """
+
+    model: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    threads: int | None = None
+    decode_context: int = 25
+
+
+@dataclass(frozen=True)
 class SynthesisRequest:
     """One render: text in one voice with one set of sampling parameters."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ from engine.api import (
     AudioChunk,
     CancelToken,
     Done,
+    EngineConfig,
     EngineError,
     Event,
     Frame,
@@ -43,15 +43,6 @@ SECONDS_PER_CHAR = 0.2
 """Max-frames guard: no request renders longer than 2 s + 0.2 s per character (about 3x speech)."""
 FIRST_CHUNK_FRAMES, CHUNK_FRAMES = 1, 4
 """Audio is decoded after the first frame (low latency), then every few frames."""
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    model: str | None = None  # built-in name or folder; None = the default built-in model
-    device: str = "auto"
-    dtype: str = "auto"
-    threads: int | None = None
-    decode_context: int = 25
 
 
 class Engine:

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.api import CancelToken, Cancelled, EngineError, Event, Failed, SynthesisRequest
+from engine.api import CancelToken, Cancelled, EngineConfig, EngineError, Event, Failed, SynthesisRequest
 
 if TYPE_CHECKING:
-    from engine.engine import Engine, EngineConfig
+    from engine.engine import Engine
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[Event], None]
@@ -39,7 +39,7 @@ class Job:
 class EngineWorker:
     """Owns one Engine on a daemon thread; ``start`` loads the model there, never on the caller."""
 
-    def __init__(self, config: "EngineConfig | None" = None) -> None:
+    def __init__(self, config: EngineConfig | None = None) -> None:
         self._config = config
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None

@@ -1,0 +1,166 @@
+"""Composition root: logging and the crash dialog first, then settings, the engine thread, the
+window, and the wiring between them.
+
+    python -m studio [--model NAME|DIR] [--device auto|cpu|cuda[:N]]
+                     [--render-to OUT.wav] [--screenshot OUT.png]
+
+``--render-to`` / ``--screenshot`` render the saved script once the model is loaded, write the
+result (and/or a picture of the window) and quit: a headless smoke test of the whole app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+from PySide6 import QtCore, QtWidgets
+
+from engine import EngineConfig, EngineWorker, __version__
+from studio import settings as settings_store
+from studio.engine_bridge import EngineBridge
+from studio.main_window import MainWindow
+from studio.playback import Player
+
+log = logging.getLogger("studio")
+LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+
+
+def log_path() -> Path:
+    return platformdirs.user_log_path(settings_store.APP_NAME) / "studio.log"
+
+
+def setup_logging() -> Path:
+    """A rotating log file under the platform's log folder, plus warnings on stderr."""
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS,
+                                                       encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    return path
+
+
+class CrashReporter:
+    """sys.excepthook: log the traceback and tell the user where the log is (the app keeps running)."""
+
+    def __init__(self, log_file: Path, show_dialog: bool = True) -> None:
+        self.log_file, self.show_dialog = log_file, show_dialog
+        self.last_message = ""
+
+    def __call__(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            QtWidgets.QApplication.quit()
+            return
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("unexpected error:\n%s", text)
+        self.last_message = (f"Timbre Studio hit an unexpected error: {kind.__name__}: {value}\n\n"
+                             f"Your work is still open. The details are in the log:\n{self.log_file}")
+        if self.show_dialog and QtWidgets.QApplication.instance() is not None:
+            box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Critical, "Timbre Studio: unexpected error",
+                                        self.last_message)
+            box.setDetailedText(text)
+            box.exec()
+
+
+@dataclass
+class Studio:
+    """Everything the app wires together (tests build one with ``build_studio``)."""
+
+    window: MainWindow
+    bridge: EngineBridge
+    player: Player
+    settings: settings_store.Settings
+    settings_file: Path
+
+    def save_settings(self) -> None:
+        try:
+            settings_store.save(self.window.collect_settings(), self.settings_file)
+        except Exception:
+            log.exception("could not save settings to %s", self.settings_file)
+
+    def close(self) -> None:
+        """Save, stop playback and the engine thread (bounded wait)."""
+        self.save_settings()
+        self.player.stop()
+        self.bridge.shutdown()
+
+
+def build_studio(model: str | None = None, device: str | None = None, settings_file: Path | None = None,
+                 threads: int | None = None) -> Studio:
+    """Create the window and start the engine thread (the model loads there, not here)."""
+    settings_file = settings_file or settings_store.settings_path()
+    loaded = settings_store.load(settings_file)
+    s = loaded.settings
+    worker = EngineWorker(EngineConfig(model=model or s.model, device=device or s.device, threads=threads))
+    bridge = EngineBridge(worker)
+    player = Player(s.output_device)
+    window = MainWindow(bridge, player, s)
+    studio = Studio(window, bridge, player, s, settings_file)
+    window.closing.connect(studio.close)
+    if loaded.message:
+        window.statusBar().showMessage(loaded.message, 15_000)
+    bridge.start()
+    return studio
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="timbre studio", description="Timbre Studio desktop app")
+    p.add_argument("--model", help="built-in model name or model folder")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--render-to", help="render the script, write this WAV/FLAC and quit")
+    p.add_argument("--screenshot", help="after loading (and rendering), save a picture of the window and quit")
+    p.add_argument("--version", action="version", version=f"timbre studio {__version__}")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    log_file = setup_logging()
+    log.info("Timbre Studio %s starting (Python %s, Qt platform %s)", __version__, sys.version.split()[0],
+             QtWidgets.QApplication.platformName() or "?")
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("Timbre Studio")
+    app.setOrganizationName("Timbre")
+    sys.excepthook = CrashReporter(log_file)
+    studio = build_studio(args.model, args.device)
+    studio.window.show()
+    log.info("init finished: window shown")
+    result = {"code": 0}
+    if args.render_to or args.screenshot:
+        _run_headless(studio, args, result)
+    app.aboutToQuit.connect(lambda: studio.bridge.shutdown())
+    app.exec()
+    return result["code"]
+
+
+def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, int]) -> None:
+    """Render once the model is ready, write the outputs, quit (exit 1 with a message on failure)."""
+    w = studio.window
+
+    def fail(message: str) -> None:
+        print(f"timbre studio: error: {message}", file=sys.stderr)
+        result["code"] = 1
+        w.close()
+
+    def finish(_done=None) -> None:
+        if args.render_to and w.export_audio(args.render_to) is None:
+            return fail(w.error_label.text() or "export failed")
+        if args.screenshot:
+            QtCore.QTimer.singleShot(300, lambda: (w.grab().save(args.screenshot), w.close()))
+        else:
+            w.close()
+
+    studio.bridge.load_failed.connect(fail)
+    studio.bridge.render_failed.connect(lambda f: fail(f.message))
+    studio.bridge.done.connect(lambda d: QtCore.QTimer.singleShot(100, finish))
+    studio.bridge.loaded.connect(lambda info: QtCore.QTimer.singleShot(0, w.render))

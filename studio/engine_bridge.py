@@ -1,0 +1,140 @@
+"""The studio's only way to the engine: one EngineWorker, its events re-emitted as queued Qt signals.
+
+Events are produced on the engine thread; ``_event`` carries them, tagged with the request's ticket,
+to the GUI thread, where stale ones (from a render that a newer request replaced) are dropped. Progress is throttled. The latest
+render request wins: starting a render cancels the one in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6 import QtCore
+
+from engine import EngineWorker, Job
+from engine.api import (
+    AudioChunk,
+    Done,
+    Event,
+    Failed,
+    FrameEvent,
+    Loaded,
+    Loading,
+    ModelInfo,
+    Progress,
+    Started,
+    SynthesisRequest,
+)
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL = 0.05  # seconds between forwarded progress events
+
+
+class EngineBridge(QtCore.QObject):
+    loading = QtCore.Signal(object)  # Loading
+    loaded = QtCore.Signal(object)  # ModelInfo
+    load_failed = QtCore.Signal(str)
+    started = QtCore.Signal(object)  # Started
+    frame = QtCore.Signal(object)  # Frame
+    audio = QtCore.Signal(object)  # AudioChunk
+    progress = QtCore.Signal(object)  # Progress
+    done = QtCore.Signal(object)  # Done
+    render_failed = QtCore.Signal(object)  # Failed
+    busy_changed = QtCore.Signal(bool)
+
+    _event = QtCore.Signal(int, object)  # (ticket, event), emitted on the engine thread
+
+    def __init__(self, worker: EngineWorker, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.info: ModelInfo | None = None
+        self._tickets = 0
+        self._load_tickets: set[int] = set()
+        self._render_ticket = 0
+        self._render_job: Job | None = None
+        self._last_progress = 0.0
+        self._event.connect(self._dispatch, QtCore.Qt.QueuedConnection)
+
+    # ---- requests (GUI thread) ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine thread; the default model loads there."""
+        ticket = self._new_ticket(load=True)
+        self.worker.start(self._sink(ticket))
+
+    def load_model(self, model: str | None) -> None:
+        ticket = self._new_ticket(load=True)
+        self.worker.load(model, self._sink(ticket))
+
+    def render(self, request: SynthesisRequest) -> int:
+        """Cancel the render in flight (if any) and queue this one; returns its ticket."""
+        self.cancel()
+        ticket = self._new_ticket()
+        self._render_ticket = ticket  # set before submit: the first event may arrive at once
+        self._last_progress = 0.0
+        self._render_job = self.worker.synthesize(request, self._sink(ticket))
+        self.busy_changed.emit(True)
+        return ticket
+
+    def cancel(self) -> None:
+        """Cancel the current render; its Failed(cancelled) still arrives and ends it."""
+        if self._render_job is not None:
+            self._render_job.cancel.cancel()
+
+    @property
+    def rendering(self) -> bool:
+        return self._render_job is not None
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _new_ticket(self, load: bool = False) -> int:
+        self._tickets += 1
+        if load:
+            self._load_tickets.add(self._tickets)
+        return self._tickets
+
+    def _sink(self, ticket: int):
+        emit = self._event.emit  # safe from any thread: the connection is queued
+
+        def sink(event: Event) -> None:
+            emit(ticket, event)
+
+        return sink
+
+    @QtCore.Slot(int, object)
+    def _dispatch(self, ticket: int, event: Event) -> None:
+        if ticket in self._load_tickets:
+            if isinstance(event, Loading):
+                self.loading.emit(event)
+            elif isinstance(event, Loaded):
+                self.info = event.info
+                self._load_tickets.discard(ticket)
+                self.loaded.emit(event.info)
+            elif isinstance(event, Failed):
+                self._load_tickets.discard(ticket)
+                self.load_failed.emit(event.message)
+            return
+        if ticket != self._render_ticket:
+            return  # a replaced render's late events
+        if isinstance(event, FrameEvent):
+            self.frame.emit(event.frame)
+        elif isinstance(event, AudioChunk):
+            self.audio.emit(event)
+        elif isinstance(event, Progress):
+            now = time.monotonic()
+            if now - self._last_progress >= PROGRESS_INTERVAL or event.frames >= event.max_frames:
+                self._last_progress = now
+                self.progress.emit(event)
+        elif isinstance(event, Started):
+            self.started.emit(event)
+        elif isinstance(event, (Done, Failed)):
+            self._render_job = None
+            if isinstance(event, Done):
+                self.done.emit(event)
+            else:
+                self.render_failed.emit(event)
+            self.busy_changed.emit(False)

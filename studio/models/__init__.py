@@ -1,0 +1,1 @@
+"""Plain-Python state of the studio (no Qt): views subscribe to these models."""

@@ -1,0 +1,1 @@
+"""Control panels: widgets bound two-way to the plain-Python models."""
