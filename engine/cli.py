@@ -55,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", default="cpu")
     voices = sub.add_parser("voices", help="list a model's voices")
     voices.add_argument("--model")
-    studio = sub.add_parser("studio", help="open the desktop studio")
+    studio = sub.add_parser("studio", help="open the desktop studio (other options: timbre studio -- --help)")
     studio.add_argument("--model")
-    studio.add_argument("--device", default="auto")
+    studio.add_argument("--device")
+    studio.add_argument("studio_args", nargs=argparse.REMAINDER, help="passed on to the studio")
     return parser
 
 
@@ -185,7 +186,9 @@ def cmd_studio(args: argparse.Namespace) -> int:
     argv = [sys.executable, "-m", "studio"]
     if args.model:
         argv += ["--model", args.model]
-    argv += ["--device", args.device]
+    if args.device:
+        argv += ["--device", args.device]
+    argv += [a for a in args.studio_args if a != "--"]
     os.execv(sys.executable, argv)
     return 1  # not reached
 

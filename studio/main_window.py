@@ -249,6 +249,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings.sampler_model != info.name:  # keep the user's tuning for the same model
             self.sampler.apply_defaults(info.default_params)
             self.settings.sampler_model = info.name
+        self.latents.set_acoustic_dim(info.acoustic_dim)
+        self.setWindowTitle(f"Timbre Studio — {info.name}")
         self.model_label.setText(f"model: {info.name} ({info.parameters / 1e6:.2f} M, {info.model_hash[:8]})")
         self.device_label.setText(f"device: {info.device}")
         if not info.trained:

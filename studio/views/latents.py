@@ -64,6 +64,10 @@ class LatentView(pg.PlotWidget):
         self._shown_frames = -1
         self._ticks_for = -1
         self.getAxis("left").setWidth(AXIS_WIDTH)
+        self.hint = pg.TextItem("Render to see each 80 ms frame: semantic token above, acoustic values below",
+                                color="#9aa", anchor=(0.5, 0.5))
+        self.addItem(self.hint, ignoreBounds=True)
+        self.set_acoustic_dim(8)
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REPAINT_MS)
         self._timer.timeout.connect(self._repaint)
@@ -79,10 +83,21 @@ class LatentView(pg.PlotWidget):
         """The heatmap as drawn: float32 [K, frames] (row-major: rows are acoustic dims)."""
         return self.heatmap.image
 
+    def set_acoustic_dim(self, k: int) -> None:
+        """Lay out the rows for K acoustic dims plus the semantic lane (before any frame arrives too)."""
+        self.setYRange(0.0, k + 0.25 + LANE_ROWS, padding=0.02)
+        if self._ticks_for != k:
+            self._ticks_for = k
+            step = max(1, k // 8)
+            ticks = [(i + 0.5, str(i)) for i in range(0, k, step)] + [(k + 0.25 + LANE_ROWS / 2, "sem")]
+            self.getAxis("left").setTicks([ticks, []])
+        self.hint.setPos(0.5, (k + LANE_ROWS) / 2)
+
     def _on_reset(self) -> None:
         self._shown_frames = -1
         self.heatmap.clear()
         self.lane.clear()
+        self.hint.setVisible(True)
         self.end_marker.setVisible(False)
 
     def _repaint(self) -> None:
@@ -101,12 +116,8 @@ class LatentView(pg.PlotWidget):
         ids = np.array([f.semantic_id for f in speech])
         self.lane.setImage(token_colours(ids)[None], autoLevels=False)  # (1, frames, 3)
         self.lane.setRect(QtCore.QRectF(0.0, k + 0.25, len(speech) * FRAME_SECONDS, LANE_ROWS))
-        self.setYRange(0.0, k + 0.25 + LANE_ROWS, padding=0.02)
-        if self._ticks_for != k:
-            self._ticks_for = k
-            step = max(1, k // 8)
-            ticks = [(i + 0.5, str(i)) for i in range(0, k, step)] + [(k + 0.25 + LANE_ROWS / 2, "sem")]
-            self.getAxis("left").setTicks([ticks, []])
+        self.set_acoustic_dim(k)
+        self.hint.setVisible(False)
         end = next((f for f in take.frames if f.end_of_speech), None)
         self.end_marker.setVisible(end is not None)
         if end is not None:

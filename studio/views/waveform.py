@@ -31,6 +31,10 @@ class WaveformView(pg.PlotWidget):
         self.playhead = pg.InfiniteLine(0.0, angle=90, movable=False, pen=pg.mkPen("#f0a030", width=2))
         self.playhead.setVisible(False)
         self.addItem(self.playhead)
+        self.hint = pg.TextItem("Write a script and press Render (Ctrl+Return)", color="#9aa", anchor=(0.5, 0.5))
+        self.hint.setPos(0.5, 0.0)
+        self.addItem(self.hint, ignoreBounds=True)
+        self.setXRange(0.0, 1.0, padding=0.0)
         self._dirty = False
         self._follow = True  # widen the view while a render streams in
         self._timer = QtCore.QTimer(self)
@@ -72,6 +76,7 @@ class WaveformView(pg.PlotWidget):
         (t0, t1), _ = vb.viewRange()
         width = max(int(vb.width()), 200)
         x, y = peak_envelope(take.audio.samples, take.sample_rate, t0, t1, 2 * width)
+        self.hint.setVisible(take.audio.length == 0)
         self.curve.setData(x, y) if len(x) else self.curve.setData([], [])
 
     def user_zoomed(self) -> None:
