@@ -204,11 +204,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.take.state is not RenderState.DONE:
             self._show_error("render a take first")
             return None
-        if path is None:
-            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export audio", "take.wav",
-                                                            "Audio (*.wav *.flac)")
-            if not path:
-                return None
+        path = path or self._ask_save_path("Export audio", "take.wav", "Audio (*.wav *.flac)")
+        if not path:
+            return None
         try:
             return write_audio(path, self.take.audio.samples, self.take.sample_rate)
         except EngineError as e:
@@ -220,11 +218,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.take.state is not RenderState.DONE or info is None:
             self._show_error("render a take first")
             return None
-        if path is None:
-            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export latents", "take.safetensors",
-                                                            "Frames (*.safetensors)")
-            if not path:
-                return None
+        path = path or self._ask_save_path("Export latents", "take.safetensors", "Frames (*.safetensors)")
+        if not path:
+            return None
         meta = {"model": info.model, "model_hash": info.model_hash, "text": info.text, "voice": info.voice,
                 "seed": info.seed, "sample_rate": self.take.sample_rate, "engine_version": __version__}
         try:
@@ -232,6 +228,10 @@ class MainWindow(QtWidgets.QMainWindow):
         except EngineError as e:
             self._show_error(str(e))
             return None
+
+    def _ask_save_path(self, title: str, default: str, filters: str) -> str:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, title, default, filters)
+        return path
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
