@@ -19,6 +19,11 @@ MAX_TEXT_CHARS = 20_000
 """Longest text one request takes; longer text must be split into paragraphs by the caller."""
 
 
+def fsq_values(levels: np.ndarray, n_levels: int) -> np.ndarray:
+    """FSQ integer levels [...] (0..n_levels-1) -> the values in [-1, 1] they stand for (float32)."""
+    return np.asarray(levels, dtype=np.float32) * (2.0 / (n_levels - 1)) - 1.0
+
+
 class EngineError(Exception):
     """A request the engine cannot serve, with a message meant for the user."""
 
@@ -160,6 +165,9 @@ class ModelInfo:
     voices: tuple[str, ...]
     can_clone: bool
     note: str = ""
+    acoustic_levels: int = 21
+    unsupported: tuple[tuple[str, str], ...] = ()
+    """Sampling parameters this model cannot honour, each with the reason (field name, reason)."""
 
 
 # ---- events: what a job yields ------------------------------------------------------------------

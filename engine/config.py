@@ -122,6 +122,15 @@ class SamplingDefaults:
     steps: int = 8
     guidance: float = 1.2
     temperature: float = 1.0
+    unsupported: tuple[str, ...] = ()
+    """Sampling parameters this model cannot honour, as "field: reason" (the studio disables them)."""
+
+    def unsupported_pairs(self) -> tuple[tuple[str, str], ...]:
+        pairs = []
+        for entry in self.unsupported:
+            name, _, reason = entry.partition(":")
+            pairs.append((name.strip(), reason.strip() or "not supported by this model"))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True)

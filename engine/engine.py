@@ -82,6 +82,7 @@ class Engine:
             trained=cfg.trained,
             default_params=SamplingParams(steps=d.steps, guidance=d.guidance, temperature=d.temperature),
             voices=(DEFAULT_VOICE, *sorted(set(m.voices) - {DEFAULT_VOICE})), can_clone=cfg.codec.has_encoder, note=note,
+            acoustic_levels=cfg.tts.acoustic_levels, unsupported=d.unsupported_pairs(),
         )
         return self.info
 

@@ -4,8 +4,9 @@ window, and the wiring between them.
     python -m studio [--model NAME|DIR] [--device auto|cpu|cuda[:N]]
                      [--render-to OUT.wav] [--screenshot OUT.png]
 
-``--render-to`` / ``--screenshot`` render the saved script once the model is loaded, write the
-result (and/or a picture of the window) and quit: a headless smoke test of the whole app.
+``--render-to`` / ``--screenshot`` render every paragraph of the saved script once the model is
+loaded, write the whole script's audio (and/or a picture of the window) and quit: a headless smoke
+test of the whole app.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import platformdirs
 from PySide6 import QtCore, QtWidgets
 
 from engine import EngineConfig, EngineWorker, __version__
+from studio import exports
 from studio import settings as settings_store
 from studio.engine_bridge import EngineBridge
 from studio.main_window import MainWindow
@@ -53,8 +55,8 @@ def setup_logging() -> Path:
 class CrashReporter:
     """sys.excepthook: log the traceback and tell the user where the log is (the app keeps running)."""
 
-    def __init__(self, log_file: Path, show_dialog: bool = True) -> None:
-        self.log_file, self.show_dialog = log_file, show_dialog
+    def __init__(self, log_file: Path, show_dialog: bool = True, on_error=None) -> None:
+        self.log_file, self.show_dialog, self.on_error = log_file, show_dialog, on_error
         self.last_message = ""
 
     def __call__(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
@@ -65,6 +67,8 @@ class CrashReporter:
         log.critical("unexpected error:\n%s", text)
         self.last_message = (f"Timbre Studio hit an unexpected error: {kind.__name__}: {value}\n\n"
                              f"Your work is still open. The details are in the log:\n{self.log_file}")
+        if self.on_error is not None:
+            self.on_error(self.last_message)
         if self.show_dialog and QtWidgets.QApplication.instance() is not None:
             box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Critical, "Timbre Studio: unexpected error",
                                         self.last_message)
@@ -82,6 +86,9 @@ class Studio:
     settings: settings_store.Settings
     settings_file: Path
 
+    def start_engine(self) -> None:
+        self.bridge.start()
+
     def save_settings(self) -> None:
         try:
             settings_store.save(self.window.collect_settings(), self.settings_file)
@@ -97,7 +104,8 @@ class Studio:
 
 def build_studio(model: str | None = None, device: str | None = None, settings_file: Path | None = None,
                  threads: int | None = None) -> Studio:
-    """Create the window and start the engine thread (the model loads there, not here)."""
+    """Create the window. The caller shows it, then calls ``start_engine`` (the model loads on the
+    engine thread, after the window is on screen)."""
     settings_file = settings_file or settings_store.settings_path()
     loaded = settings_store.load(settings_file)
     s = loaded.settings
@@ -109,7 +117,6 @@ def build_studio(model: str | None = None, device: str | None = None, settings_f
     window.closing.connect(studio.close)
     if loaded.message:
         window.statusBar().showMessage(loaded.message, 15_000)
-    bridge.start()
     return studio
 
 
@@ -126,20 +133,30 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     log_file = setup_logging()
-    log.info("Timbre Studio %s starting (Python %s, Qt platform %s)", __version__, sys.version.split()[0],
-             QtWidgets.QApplication.platformName() or "?")
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    log.info("Timbre Studio %s starting (Python %s, Qt platform %s)", __version__, sys.version.split()[0],
+             app.platformName())
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("Timbre")
-    sys.excepthook = CrashReporter(log_file)
+    headless = bool(args.render_to or args.screenshot)
+    result = {"code": 0}
+
+    def headless_error(message: str) -> None:  # no one is there to close a dialog
+        print(f"timbre studio: error: {message}", file=sys.stderr)
+        result["code"] = 1
+        app.quit()
+
+    sys.excepthook = CrashReporter(log_file, show_dialog=not headless, on_error=headless_error if headless else None)
     studio = build_studio(args.model, args.device)
     studio.window.show()
     log.info("init finished: window shown")
-    result = {"code": 0}
-    if args.render_to or args.screenshot:
+    QtCore.QTimer.singleShot(0, studio.start_engine)  # after the first paint: the window never waits for torch
+    if headless:
         _run_headless(studio, args, result)
-    app.aboutToQuit.connect(lambda: studio.bridge.shutdown())
+    app.aboutToQuit.connect(studio.bridge.shutdown)
     app.exec()
+    studio.bridge.shutdown()
+    QtCore.QCoreApplication.sendPostedEvents()  # nothing queued may outlive the event loop
     return result["code"]
 
 
@@ -152,8 +169,8 @@ def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, in
         result["code"] = 1
         w.close()
 
-    def finish(_done=None) -> None:
-        if args.render_to and w.export_audio(args.render_to) is None:
+    def finish() -> None:
+        if args.render_to and exports.export_timeline_audio(w, args.render_to) is None:
             return fail(w.error_label.text() or "export failed")
         if args.screenshot:
             QtCore.QTimer.singleShot(300, lambda: (w.grab().save(args.screenshot), w.close()))
@@ -161,6 +178,6 @@ def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, in
             w.close()
 
     studio.bridge.load_failed.connect(fail)
-    studio.bridge.render_failed.connect(lambda f: fail(f.message))
-    studio.bridge.done.connect(lambda d: QtCore.QTimer.singleShot(100, finish))
-    studio.bridge.loaded.connect(lambda info: QtCore.QTimer.singleShot(0, w.render))
+    w.queue.failed.connect(lambda pid, message: fail(message))
+    w.queue.idle.connect(lambda: QtCore.QTimer.singleShot(300, finish))
+    studio.bridge.loaded.connect(lambda info: QtCore.QTimer.singleShot(0, w.render_all))

@@ -54,6 +54,7 @@ class EngineBridge(QtCore.QObject):
         self._render_ticket = 0
         self._render_job: Job | None = None
         self._last_progress = 0.0
+        self._closed = False
         self._event.connect(self._dispatch, QtCore.Qt.QueuedConnection)
 
     # ---- requests (GUI thread) ----------------------------------------------------------------
@@ -87,7 +88,11 @@ class EngineBridge(QtCore.QObject):
         return self._render_job is not None
 
     def shutdown(self) -> None:
+        """Stop the engine thread, then deliver (and drop) the events it posted on its way out:
+        a queued event still holding Python objects when Qt tears down crashes the interpreter."""
+        self._closed = True
         self.worker.shutdown()
+        QtCore.QCoreApplication.sendPostedEvents(self)
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -101,7 +106,8 @@ class EngineBridge(QtCore.QObject):
         emit = self._event.emit  # safe from any thread: the connection is queued
 
         def sink(event: Event) -> None:
-            emit(ticket, event)
+            if not self._closed:
+                emit(ticket, event)
 
         return sink
 

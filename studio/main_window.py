@@ -1,34 +1,55 @@
-"""The first studio window: script, sampler, Render/Cancel, Play, and time-aligned waveform and
-latent panes that fill in as frames stream from the engine thread."""
+"""The main window: script, voice, sampler and takes on the left; a stack of time-aligned panes
+(paragraph lane, waveform, spectrogram, latent timeline) and the frame inspector on the right; a
+transport bar between them. State lives in plain models (studio/models); this file wires them."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from engine import __version__
-from engine.api import AudioChunk, Done, EngineError, Failed, Frame, ModelInfo, Progress, Started, SynthesisRequest
-from engine.take_files import save_frames, write_audio
+from engine.api import FRAME_SECONDS, Done, ModelInfo, SynthesisRequest
+from studio import exports
 from studio.engine_bridge import EngineBridge
+from studio.models.live import LiveRender
+from studio.models.project import Project
 from studio.models.sampler import SamplerModel
-from studio.models.take import RenderState, TakeModel
+from studio.models.selection import FrameRef, Selection
+from studio.models.timeline import Timeline
+from studio.models.transport import Transport
 from studio.panels.sampler_panel import SamplerPanel
-from studio.playback import Player, PlaybackError
+from studio.panels.script_panel import ScriptPanel
+from studio.panels.takes_panel import TakesPanel
+from studio.panels.voice_panel import VoicePanel
+from studio.playback import Player
+from studio.rendering import RenderQueue
 from studio.settings import Settings
+from studio.themes import apply_theme, style_pane
+from studio.views.inspector import FrameInspector
+from studio.views.latent_controls import LatentControls
 from studio.views.latents import LatentView
+from studio.views.paragraph_lane import ParagraphLane
+from studio.views.spectrogram import SpectrogramView
 from studio.views.waveform import WaveformView
+from studio.window_menus import build_menus
 
 log = logging.getLogger(__name__)
 PLAYHEAD_MS = 30
 
 SHORTCUTS = (
-    ("Ctrl+Return", "Render the script"),
-    ("Escape", "Cancel the render"),
-    ("Space", "Play / pause (outside the script editor)"),
-    ("Ctrl+E", "Export the take's audio"),
+    ("Ctrl+Return", "Render the paragraph at the text cursor (again: a new take)"),
+    ("Ctrl+Shift+Return", "Render every paragraph"),
+    ("Escape", "Cancel rendering"),
+    ("Space", "Play / pause from the cursor (outside the script editor)"),
+    ("Shift+Space", "Play the selected range"),
+    ("L", "Loop the selected range on / off"),
+    ("B", "Swap the A/B pair of takes (after Compare A/B)"),
+    ("F", "Fit the whole timeline in view"),
+    ("Mouse", "click: cursor · drag: select a range · wheel: zoom · Shift+drag: pan · click a frame: inspect and hear it"),
+    ("Ctrl+O", "Open a text or Markdown file as the script (or drop it on the editor)"),
+    ("Ctrl+E", "Export the chosen take's audio"),
+    ("Ctrl+,", "Preferences"),
+    ("F1", "This list"),
     ("Ctrl+Q", "Quit"),
 )
 
@@ -39,309 +60,339 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, bridge: EngineBridge, player: Player, settings: Settings) -> None:
         super().__init__()
         self.bridge, self.player, self.settings = bridge, player, settings
-        self.take = TakeModel()
-        self.sampler = SamplerModel(SamplerModel.from_dict(settings.sampler))
         self.info: ModelInfo | None = None
-        self.cursor = 0.0  # where Play starts, seconds
+        self.project = Project(settings.text)
+        self.live = LiveRender()
+        self.selection = Selection()
+        self.timeline = Timeline(self.project, self.live, gap=settings.gap_seconds)
+        self.transport = Transport(player, self.timeline, self.selection)
+        self.sampler = SamplerModel(SamplerModel.from_dict(settings.sampler))
+        self.queue = RenderQueue(bridge, self.project, self.live, self._request_for,
+                                 lambda: self.info.sample_rate if self.info else 16_000)
+        self.follow = True  # keep the whole timeline in view until the user zooms or pans
         self.setWindowTitle("Timbre Studio")
         self.setObjectName("main_window")
-        self.resize(1200, 760)
+        self.resize(1280, 820)
         self._build()
-        self._build_menus()
+        build_menus(self)
         self._wire()
         self._restore_layout()
+        self.set_theme(settings.theme if settings.theme in ("light", "dark") else "light")
         self._set_engine_state("starting the engine…")
         self._update_buttons()
 
     # ---- construction ---------------------------------------------------------------------------
 
     def _build(self) -> None:
-        left = QtWidgets.QWidget()
-        lay = QtWidgets.QVBoxLayout(left)
         self.banner = QtWidgets.QLabel(objectName="banner", wordWrap=True)
         self.banner.setStyleSheet("background:#fff3cd;color:#664d03;border:1px solid #e0c36c;padding:6px;")
         self.banner.hide()
-        lay.addWidget(self.banner)
-        lay.addWidget(QtWidgets.QLabel("Script"))
-        self.editor = QtWidgets.QPlainTextEdit(objectName="script")
-        self.editor.setPlaceholderText("Type or paste what the voice should say…")
-        self.editor.setPlainText(self.settings.text)
-        lay.addWidget(self.editor, 1)
+        self.script_panel = ScriptPanel(self.project, self.selection, self.settings.text)
+        self.editor = self.script_panel.editor
+        self.voice_panel = VoicePanel(self.settings.voice)
         self.sampler_panel = SamplerPanel(self.sampler)
-        lay.addWidget(self.sampler_panel)
-        buttons = QtWidgets.QHBoxLayout()
-        self.render_button = QtWidgets.QPushButton("Render", objectName="render")
-        self.render_button.setToolTip("Render the script (Ctrl+Return)")
-        self.cancel_button = QtWidgets.QPushButton("Cancel", objectName="cancel")
-        self.cancel_button.setToolTip("Stop the render (Esc)")
-        self.play_button = QtWidgets.QPushButton("Play", objectName="play")
-        self.play_button.setToolTip("Play / pause (Space)")
-        for b in (self.render_button, self.cancel_button, self.play_button):
-            buttons.addWidget(b)
-        lay.addLayout(buttons)
-        self.progress = QtWidgets.QProgressBar(objectName="progress")
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("idle")
-        self.progress.setValue(0)
-        lay.addWidget(self.progress)
+        self.takes_panel = TakesPanel(self.project, self.selection)
+        controls = QtWidgets.QWidget()
+        cl = QtWidgets.QVBoxLayout(controls)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.voice_panel)
+        cl.addWidget(self.sampler_panel)
+        self.left = QtWidgets.QSplitter(QtCore.Qt.Vertical, objectName="left_splitter")
+        script_box = QtWidgets.QWidget()
+        sl = QtWidgets.QVBoxLayout(script_box)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(self.banner)
+        sl.addWidget(self.script_panel)
+        for w in (script_box, controls, self.takes_panel):
+            self.left.addWidget(w)
+        self.left.setSizes([380, 300, 200])
+
+        self.lane = ParagraphLane(self.timeline, self.selection)
+        self.waveform = WaveformView(self.timeline, self.selection)
+        self.spectrogram = SpectrogramView(self.timeline, self.selection)
+        self.latents = LatentView(self.timeline, self.selection)
+        self.panes = (self.lane, self.waveform, self.spectrogram, self.latents)
+        for pane in self.panes[1:]:
+            pane.setXLink(self.lane)
+        self.latent_controls = LatentControls(self.latents, self.spectrogram, self.settings)
+        latent_box = QtWidgets.QWidget()
+        ll = QtWidgets.QVBoxLayout(latent_box)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.setSpacing(0)
+        ll.addWidget(self.latent_controls)
+        ll.addWidget(self.latents, 1)
+        self.inspector = FrameInspector()
+        self.pane_splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical, objectName="panes")
+        for w in (self.lane, self.waveform, self.spectrogram, latent_box, self.inspector):
+            self.pane_splitter.addWidget(w)
+        self.pane_splitter.setSizes([50, 170, 150, 230, 170])
+
+        right = QtWidgets.QWidget()
+        rl = QtWidgets.QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(self._transport_bar())
         self.error_label = QtWidgets.QLabel(objectName="error", wordWrap=True)
         self.error_label.setStyleSheet("color:#c0392b;")
         self.error_label.hide()
-        lay.addWidget(self.error_label)
-
-        self.waveform = WaveformView(self.take)
-        self.latents = LatentView(self.take)
-        self.latents.setXLink(self.waveform)
-        self.inspector = QtWidgets.QLabel("Hover a frame to inspect it.", objectName="inspector")
-        self.inspector.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.inspector.setMinimumHeight(40)
-        self.inspector.setWordWrap(True)
-        panes = QtWidgets.QSplitter(QtCore.Qt.Vertical, objectName="panes")
-        panes.addWidget(self.waveform)
-        panes.addWidget(self.latents)
-        panes.addWidget(self.inspector)
-        panes.setSizes([300, 300, 60])
+        rl.addWidget(self.error_label)
+        rl.addWidget(self.pane_splitter, 1)
 
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal, objectName="main_splitter")
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(panes)
-        self.splitter.setSizes([380, 820])
+        self.splitter.addWidget(self.left)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([400, 880])
         self.setCentralWidget(self.splitter)
 
         self.model_label = QtWidgets.QLabel(objectName="model_label")
         self.device_label = QtWidgets.QLabel(objectName="device_label")
         self.engine_label = QtWidgets.QLabel(objectName="engine_label")
-        sb = self.statusBar()
-        sb.addPermanentWidget(self.model_label)
-        sb.addPermanentWidget(self.device_label)
-        sb.addPermanentWidget(self.engine_label)
-
-        self._playhead_timer = QtCore.QTimer(self)
-        self._playhead_timer.setInterval(PLAYHEAD_MS)
+        for label in (self.model_label, self.device_label, self.engine_label):
+            self.statusBar().addPermanentWidget(label)
+        self._playhead_timer = QtCore.QTimer(self, interval=PLAYHEAD_MS)
         self._playhead_timer.timeout.connect(self._follow_playback)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.export_audio_action = file_menu.addAction("Export audio…", self.export_audio)
-        self.export_audio_action.setShortcut("Ctrl+E")
-        self.export_frames_action = file_menu.addAction("Export latents (.safetensors)…", self.export_frames)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("Quit", self.close)
-        quit_action.setShortcut("Ctrl+Q")
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
-        help_menu.addAction("About Timbre Studio", self.show_about)
+    def _transport_bar(self) -> QtWidgets.QHBoxLayout:
+        bar = QtWidgets.QHBoxLayout()
 
-        render = QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Return"), self)
-        render.activated.connect(self.render)
-        cancel = QtGui.QShortcut(QtGui.QKeySequence("Escape"), self)
-        cancel.activated.connect(self.cancel)
-        # Space: a text editor takes it first (ShortcutOverride), so typing spaces still works.
-        play = QtGui.QShortcut(QtGui.QKeySequence("Space"), self)
-        play.activated.connect(self.play_pause)
+        def button(text: str, name: str, tip: str, checkable: bool = False) -> QtWidgets.QToolButton:
+            b = QtWidgets.QToolButton(objectName=name, toolTip=tip, checkable=checkable, text=text)
+            b.setMinimumHeight(26)
+            bar.addWidget(b)
+            return b
+
+        self.render_button = button("Render ¶", "render", "Render the paragraph at the text cursor (Ctrl+Return)")
+        self.render_all_button = button("Render all", "render_all", "Render every paragraph (Ctrl+Shift+Return)")
+        self.cancel_button = button("Cancel", "cancel", "Stop rendering (Esc)")
+        bar.addSpacing(12)
+        self.play_button = button("Play", "play", "Play / pause from the cursor (Space)")
+        self.play_selection_button = button("Play range", "play_selection", "Play the selected range (Shift+Space)")
+        self.loop_button = button("Loop", "loop", "Loop the selected range (L)", checkable=True)
+        self.fit_button = button("Fit", "fit", "Show the whole timeline (F)")
+        bar.addSpacing(12)
+        self.progress = QtWidgets.QProgressBar(objectName="progress", textVisible=True, minimumWidth=60)
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        bar.addWidget(self.progress, 1)
+        self.eta_label = QtWidgets.QLabel(objectName="eta")
+        bar.addWidget(self.eta_label)
+        return bar
 
     def _wire(self) -> None:
-        b = self.bridge
+        b, q = self.bridge, self.queue
         b.loading.connect(lambda ev: self._set_engine_state(f"loading {ev.model} on {ev.device}…"))
         b.loaded.connect(self._on_loaded)
         b.load_failed.connect(self._on_load_failed)
-        b.started.connect(self._on_started)
-        b.frame.connect(self._on_frame)
-        b.audio.connect(self._on_audio)
-        b.progress.connect(self._on_progress)
         b.done.connect(self._on_done)
-        b.render_failed.connect(self._on_failed)
-        b.busy_changed.connect(lambda busy: self._update_buttons())
-        self.render_button.clicked.connect(self.render)
+        q.state.connect(self._on_paragraph_state)
+        q.progress.connect(self._on_progress)
+        q.overall.connect(self._on_overall)
+        q.failed.connect(lambda pid, msg: self.show_error(f"¶{self._number(pid)}: {msg}"))
+        q.idle.connect(self._on_idle)
+        self.render_button.clicked.connect(self.render_paragraph)
+        self.render_all_button.clicked.connect(self.render_all)
         self.cancel_button.clicked.connect(self.cancel)
-        self.play_button.clicked.connect(self.play_pause)
-        self.latents.frame_hovered.connect(self._inspect)
+        self.play_button.clicked.connect(self.transport.toggle)
+        self.play_selection_button.clicked.connect(self.transport.play_selection)
+        self.loop_button.toggled.connect(lambda on: setattr(self.transport, "loop", on))
+        self.fit_button.clicked.connect(self.fit_timeline)
+        self.transport.state_changed.connect(self._on_transport)
+        self.transport.error.connect(self.show_error)
+        self.script_panel.error.connect(self.show_error)
+        self.takes_panel.swapped.connect(self.transport.restart_in_place)
+        self.takes_panel.export_audio.connect(lambda t: exports.export_take_audio(self, t))
+        self.takes_panel.export_latents.connect(lambda t: exports.export_take_latents(self, t))
+        self.voice_panel.changed.connect(lambda v: setattr(self.settings, "voice", v))
+        self.inspector.play_requested.connect(self.play_selected_frame)
+        self.latents.frame_hovered.connect(self._on_hover)
+        self.timeline.changed.connect(self._fit_if_following)
+        self.live.grew.connect(self._fit_if_following)
+        self.selection.changed.connect(self._on_selection)
+        for pane in self.panes:
+            pane.vb.clicked.connect(self._on_pane_clicked)
+            pane.vb.range_dragged.connect(lambda t0, t1, done: self.selection.set_range(t0, t1))
+            pane.vb.sigRangeChangedManually.connect(lambda *a: setattr(self, "follow", False))
+        self.latents.vb.clicked.connect(self._on_latent_clicked)
 
-    # ---- actions --------------------------------------------------------------------------------
+    # ---- rendering ------------------------------------------------------------------------------
 
-    def render(self) -> None:
+    def _request_for(self, text: str) -> SynthesisRequest:
+        return SynthesisRequest(text, self.voice_panel.voice, self.sampler.params_for_render())
+
+    def render_paragraph(self) -> None:
+        pid = self.script_panel.paragraph_at_cursor() if self.editor.hasFocus() or not self.selection.paragraph_id \
+            else self.selection.paragraph_id
+        self._render([pid] if pid else [])
+
+    def render_all(self) -> None:
+        self.script_panel.commit_text()
+        self._render([p.id for p in self.project.paragraphs])
+
+    def _render(self, pids: list[str]) -> None:
         if self.info is None:
             return
-        try:
-            request = SynthesisRequest(self.editor.toPlainText(), "default",
-                                       self.sampler.params_for_render()).validated()
-        except EngineError as e:
-            self._show_error(str(e))
+        self.script_panel.commit_text()
+        if not pids:
+            self.show_error("the script is empty: type something to say")
             return
-        self._show_error("")
-        self.stop_playback()
-        self.progress.setFormat("starting…")
-        self.bridge.render(request)
+        self.show_error("")
+        self.transport.stop()
+        self.follow = True
+        self.queue.render(pids)
         self._set_engine_state("rendering")
+        self._update_buttons()
 
     def cancel(self) -> None:
-        if self.bridge.rendering:
-            self.bridge.cancel()
+        if self.queue.busy:
+            self.queue.cancel()
             self._set_engine_state("cancelling…")
 
-    def play_pause(self) -> None:
-        if self.player.playing:
-            self.cursor = self.player.position
-            self.stop_playback()
+    def _on_paragraph_state(self, pid: str, state: str) -> None:
+        if pid in self.project:
+            self.script_panel.set_state(pid, state, 0 if state == "rendering" else None)
+        if state == "rendering":
+            self.selection.select_paragraph(pid)
+        self._update_buttons()
+
+    def _on_progress(self, pid: str, frames: int, max_frames: int, eta: float) -> None:
+        self.progress.setRange(0, max_frames)
+        self.progress.setValue(frames)
+        self.progress.setFormat(f"¶{self._number(pid)}: frame {frames} of ≤{max_frames} · {frames * FRAME_SECONDS:.1f} s")
+        self.script_panel.progress[pid] = int(100 * frames / max(max_frames, 1))
+
+    def _on_overall(self, finished: int, total: int, eta: float) -> None:
+        self.eta_label.setText(f"{finished}/{total} ¶ · ETA ≤ {eta:.0f} s" if total > 1 else f"ETA ≤ {eta:.0f} s")
+
+    def _on_done(self, done: Done) -> None:
+        self.sampler.record_seed(done.seed)
+        self.statusBar().showMessage(
+            f"Rendered {len(done.frames)} frames ({len(done.audio) / done.sample_rate:.2f} s) in {done.elapsed:.2f} s, "
+            f"seed {done.seed}, first audio after {done.first_audio_latency * 1000:.0f} ms", 10_000)
+
+    def _on_idle(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if self.queue.finished else 0)
+        self.progress.setFormat(f"{self.queue.finished} of {self.queue.total} paragraph(s) rendered"
+                                if self.queue.total else "idle")
+        self.eta_label.setText("")
+        self._set_engine_state(f"ready · last seed {self.sampler.state.seed}")
+        self._update_buttons()
+
+    # ---- playback and inspection ------------------------------------------------------------------
+
+    def _on_transport(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing:
+            self._playhead_timer.start()
+        else:
+            self._playhead_timer.stop()
+            for pane in self.panes:
+                pane.set_playhead(None)
+
+    def _follow_playback(self) -> None:
+        self.transport.poll()
+        pos = self.transport.position if self.transport.playing else None
+        for pane in self.panes:
+            pane.set_playhead(pos)
+
+    def _on_pane_clicked(self, seconds: float, modifiers) -> None:
+        self.selection.set_cursor(seconds)
+        self.selection.set_range(None)
+
+    def _on_latent_clicked(self, seconds: float, modifiers) -> None:
+        hit = self.timeline.frame_at(seconds)
+        if hit is None:
             return
-        if self.take.audio.length == 0:
+        seg, frame = hit
+        self.selection.select_paragraph(seg.paragraph_id)
+        self.selection.select_frame(FrameRef(seg.paragraph_id, frame.index))
+        self.play_selected_frame()
+
+    def play_selected_frame(self) -> None:
+        ref = self.selection.frame
+        seg = self.timeline.segment_of(ref.paragraph_id) if ref else None
+        if seg is not None and ref.index < len(seg.frames):
+            self.transport.play_frame(seg.frame_start(ref.index), FRAME_SECONDS)
+
+    def _on_hover(self, hit) -> None:
+        if hit is None:
+            self._on_selection("frame")
             return
-        start = self.cursor if self.cursor < self.take.duration - 0.01 else 0.0
-        try:
-            self.player.play(self.take.audio.samples.copy(), self.take.sample_rate, start)
-        except PlaybackError as e:
-            self._show_error(str(e))
-            return
-        self.play_button.setText("Pause")
-        self._playhead_timer.start()
+        seg = self.timeline.segment_of(hit[0])
+        self.inspector.show_frame(seg, seg.frames[hit[1]] if seg and hit[1] < len(seg.frames) else None)
 
-    def stop_playback(self) -> None:
-        self.player.stop()
-        self._playhead_timer.stop()
-        self.play_button.setText("Play")
+    def _on_selection(self, what: str) -> None:
+        if what == "frame":
+            ref = self.selection.frame
+            seg = self.timeline.segment_of(ref.paragraph_id) if ref else None
+            ok = seg is not None and ref.index < len(seg.frames)
+            self.inspector.show_frame(seg if ok else None, seg.frames[ref.index] if ok else None)
+        elif what == "range":
+            self.play_selection_button.setEnabled(self.selection.range is not None)
 
-    def export_audio(self, path: str | None = None) -> Path | None:
-        if self.take.state is not RenderState.DONE:
-            self._show_error("render a take first")
-            return None
-        path = path or self._ask_save_path("Export audio", "take.wav", "Audio (*.wav *.flac)")
-        if not path:
-            return None
-        try:
-            return write_audio(path, self.take.audio.samples, self.take.sample_rate)
-        except EngineError as e:
-            self._show_error(str(e))
-            return None
+    def fit_timeline(self) -> None:
+        self.follow = True
+        self._fit_if_following()
 
-    def export_frames(self, path: str | None = None) -> Path | None:
-        info = self.take.info
-        if self.take.state is not RenderState.DONE or info is None:
-            self._show_error("render a take first")
-            return None
-        path = path or self._ask_save_path("Export latents", "take.safetensors", "Frames (*.safetensors)")
-        if not path:
-            return None
-        meta = {"model": info.model, "model_hash": info.model_hash, "text": info.text, "voice": info.voice,
-                "seed": info.seed, "sample_rate": self.take.sample_rate, "engine_version": __version__}
-        try:
-            return save_frames(path, self.take.frames, meta)
-        except EngineError as e:
-            self._show_error(str(e))
-            return None
+    def _fit_if_following(self) -> None:
+        if self.follow:
+            self.lane.setXRange(0.0, max(self.timeline.duration, 1.0), padding=0.01)
 
-    def _ask_save_path(self, title: str, default: str, filters: str) -> str:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, title, default, filters)
-        return path
-
-    def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
-        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
-
-    def show_about(self) -> None:
-        QtWidgets.QMessageBox.about(self, "About Timbre Studio",
-                                    f"Timbre Studio {__version__}<br>Autoregressive flow-matching text-to-speech "
-                                    "(the Voxtral TTS family).<br>Apache-2.0.")
-
-    # ---- engine events (GUI thread) ---------------------------------------------------------------
+    # ---- model ------------------------------------------------------------------------------------
 
     def _on_loaded(self, info: ModelInfo) -> None:
         self.info = info
         if self.settings.sampler_model != info.name:  # keep the user's tuning for the same model
             self.sampler.apply_defaults(info.default_params)
             self.settings.sampler_model = info.name
+        self.sampler_panel.apply_model(info.unsupported)
+        self.voice_panel.apply_model(info)
         self.latents.set_acoustic_dim(info.acoustic_dim)
+        self.inspector.acoustic_levels = info.acoustic_levels
+        self.timeline.sample_rate = info.sample_rate
         self.setWindowTitle(f"Timbre Studio — {info.name}")
         self.model_label.setText(f"model: {info.name} ({info.parameters / 1e6:.2f} M, {info.model_hash[:8]})")
         self.device_label.setText(f"device: {info.device}")
-        if not info.trained:
-            self.banner.setText(f"<b>{info.name}</b> has {info.note}. It is a placeholder until the trained "
-                                "built-in model ships.")
-            self.banner.show()
-        else:
-            self.banner.hide()
+        self.banner.setVisible(not info.trained)
+        self.banner.setText(f"<b>{info.name}</b> has {info.note}. It is a placeholder until the trained "
+                            "built-in model ships.")
         self._set_engine_state("ready")
         self._update_buttons()
 
     def _on_load_failed(self, message: str) -> None:
         self._set_engine_state("no model")
-        self._show_error(f"The model could not be loaded: {message}")
+        self.show_error(f"The model could not be loaded: {message}")
         self._update_buttons()
 
-    def _on_started(self, ev: Started) -> None:
-        assert self.info is not None
-        self.take.begin(ev, self.info.sample_rate, self.info.acoustic_dim)
-        self.cursor = 0.0
-        self.progress.setRange(0, ev.max_frames)
-        self.progress.setValue(0)
-        self.sampler.record_seed(ev.seed)
-
-    def _on_frame(self, frame: Frame) -> None:
-        self.take.add_frame(frame)
-
-    def _on_audio(self, chunk: AudioChunk) -> None:
-        self.take.add_audio(chunk)
-
-    def _on_progress(self, p: Progress) -> None:
-        self.progress.setValue(p.frames)
-        rate = p.frames / p.elapsed if p.elapsed > 0 else 0.0
-        eta = (p.max_frames - p.frames) / rate if rate > 0 else 0.0
-        self.progress.setFormat(f"frame {p.frames} of ≤{p.max_frames} · {p.frames / 12.5:.1f} s audio · "
-                                f"ETA ≤{eta:.0f} s")
-
-    def _on_done(self, done: Done) -> None:
-        self.take.finish(done)
-        self.sampler.record_seed(done.seed)
-        info = self.take.info
-        assert info is not None
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat(f"{info.seconds:.2f} s in {info.elapsed:.2f} s · RTF {info.real_time_factor:.2f}")
-        self._set_engine_state(f"ready · last seed {done.seed}")
-        self.statusBar().showMessage(
-            f"Rendered {len(done.frames)} frames ({info.seconds:.2f} s) in {info.elapsed:.2f} s, seed {done.seed}, "
-            f"first audio after {info.first_audio_latency * 1000:.0f} ms", 10_000)
-
-    def _on_failed(self, failed: Failed) -> None:
-        self.take.fail(failed.message, failed.cancelled)
-        self.progress.setFormat("cancelled" if failed.cancelled else "failed")
-        self._set_engine_state("ready")
-        if not failed.cancelled:
-            self._show_error(failed.message)
-
     # ---- helpers ----------------------------------------------------------------------------------
+
+    def _number(self, pid: str) -> int:
+        return self.project.index_of(pid) + 1 if pid in self.project else 0
 
     def _set_engine_state(self, text: str) -> None:
         self.engine_label.setText(f"engine: {text}")
 
-    def _show_error(self, message: str) -> None:
+    def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
 
     def _update_buttons(self) -> None:
-        busy = self.bridge.rendering
-        self.render_button.setEnabled(self.info is not None)
-        self.render_button.setText("Re-render" if busy else "Render")
+        ready, busy = self.info is not None, self.queue.busy
+        self.render_button.setEnabled(ready)
+        self.render_all_button.setEnabled(ready)
         self.cancel_button.setEnabled(busy)
+        self.play_selection_button.setEnabled(self.selection.range is not None)
 
-    def _follow_playback(self) -> None:
-        pos = self.player.position
-        self.waveform.set_playhead(pos)
-        if not self.player.playing:
-            self.stop_playback()
-            self.cursor = 0.0 if pos >= self.take.duration - 1e-3 else pos
-
-    def _inspect(self, index: int) -> None:
-        if index < 0 or index >= len(self.take.frames):
-            return
-        f = self.take.frames[index]
-        if f.end_of_speech:
-            self.inspector.setText(f"frame {f.index} · {f.time:.2f} s · end of speech (p={f.semantic_prob:.2f})")
-            return
-        values = np.array2string(np.asarray(f.acoustic), precision=2, separator=" ", max_line_width=10_000)
-        self.inspector.setText(f"frame {f.index} · {f.time:.2f} s · semantic {f.semantic_id} "
-                               f"(p={f.semantic_prob:.2f}) · acoustic {values}")
+    def set_theme(self, theme: str) -> None:
+        app = QtWidgets.QApplication.instance()
+        apply_theme(app, theme)
+        for pane in self.panes:
+            style_pane(pane, theme)
+        self.inspector.set_theme(theme)
+        self.settings.theme = theme
 
     # ---- layout persistence -------------------------------------------------------------------------
+
+    _SPLITTERS = (("splitter_state", "splitter"), ("left_state", "left"), ("panes_state", "pane_splitter"))
 
     def _restore_layout(self) -> None:
         s = self.settings
@@ -349,20 +400,25 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreGeometry(QtCore.QByteArray.fromHex(s.window_geometry.encode()))
         if s.window_state:
             self.restoreState(QtCore.QByteArray.fromHex(s.window_state.encode()))
-        if s.splitter_state:
-            self.splitter.restoreState(QtCore.QByteArray.fromHex(s.splitter_state.encode()))
+        for key, attr in self._SPLITTERS:
+            if getattr(s, key):
+                getattr(self, attr).restoreState(QtCore.QByteArray.fromHex(getattr(s, key).encode()))
 
     def collect_settings(self) -> Settings:
         s = self.settings
         s.text = self.editor.toPlainText()
         s.sampler = self.sampler.to_dict()
+        s.voice = self.voice_panel.voice
+        s.gap_seconds = self.timeline.gap
         s.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         s.window_state = bytes(self.saveState().toHex()).decode()
-        s.splitter_state = bytes(self.splitter.saveState().toHex()).decode()
+        for key, attr in self._SPLITTERS:
+            setattr(s, key, bytes(getattr(self, attr).saveState().toHex()).decode())
         return s
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
-        self.stop_playback()
-        self.bridge.cancel()
+        self.transport.stop()
+        self.queue.cancel()
         self.closing.emit()
         super().closeEvent(event)
+

@@ -37,9 +37,17 @@ class Settings:
     text: str = DEFAULT_TEXT
     sampler: dict[str, Any] = field(default_factory=dict)
     sampler_model: str = ""  # the model whose defaults the sampler holds (a new model resets them)
+    voice: str = "default"
+    theme: str = "light"  # light or dark
+    gap_seconds: float = 0.3  # silence between paragraphs on the timeline
+    colormap: str = "viridis"  # of the acoustic heatmap
+    heat_low: float = -1.0
+    heat_high: float = 1.0
     window_geometry: str = ""  # hex of QWidget.saveGeometry()
     window_state: str = ""  # hex of QMainWindow.saveState()
-    splitter_state: str = ""
+    splitter_state: str = ""  # hex of the left | panes splitter
+    left_state: str = ""  # hex of the script / sampler / takes splitter
+    panes_state: str = ""  # hex of the time-aligned panes splitter
 
 
 def config_dir() -> Path:
@@ -97,9 +105,11 @@ def _from_dict(data: dict[str, Any]) -> LoadResult:
             if key not in known:
                 log.info("settings: dropping unknown key %r", key)
             continue
-        expected = type(getattr(defaults, key))
-        if value is None and getattr(defaults, key) is None or isinstance(value, expected) or (
-                getattr(defaults, key) is None and isinstance(value, str)):
+        default = getattr(defaults, key)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if value is None and default is None or type(value) is type(default) or (
+                default is None and isinstance(value, str)):
             values[key] = value
         else:
             log.warning("settings: %s has the wrong type (%r); using the default", key, value)

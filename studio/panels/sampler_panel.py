@@ -68,6 +68,21 @@ class SamplerPanel(QtWidgets.QGroupBox):
         self.lock.toggled.connect(lambda v: self._write(seed_locked=v))
         model.changed.connect(self._show)
         self._show(model.state)
+        self._tips = {name: w.toolTip() for name, w in self.widgets().items()}
+
+    def widgets(self) -> dict[str, QtWidgets.QWidget]:
+        """The control of each SamplingParams field, by field name."""
+        return {"steps": self.steps, "guidance": self.guidance, "temperature": self.temperature,
+                "semantic_temperature": self.semantic_temperature, "semantic_top_k": self.top_k,
+                "max_seconds": self.max_seconds, "seed": self.seed}
+
+    def apply_model(self, unsupported: tuple[tuple[str, str], ...]) -> None:
+        """Disable what the active model cannot do, with the reason in the tooltip."""
+        reasons = dict(unsupported)
+        for name, widget in self.widgets().items():
+            widget.setEnabled(name not in reasons)
+            widget.setToolTip(f"Not available with this model: {reasons[name]}" if name in reasons
+                              else self._tips[name])
 
     def _double(self, name: str, bounds: tuple[float, float], step: float, decimals: int,
                 tip: str) -> QtWidgets.QDoubleSpinBox:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6 import QtCore
 
 from engine import EngineConfig, EngineWorker
 from studio.app import Studio, build_studio
@@ -19,15 +20,17 @@ def make_studio(qtbot, tmp_path):
     made: list[Studio] = []
 
     def make(text: str = "Hello there.", sampler: dict | None = None, model: str = "tiny-random",
-             wait_loaded: bool = True, name: str = "settings") -> Studio:
+             wait_loaded: bool = True, name: str = "settings", **settings) -> Studio:
         settings_file = tmp_path / f"{name}.json"
         if not settings_file.exists():
-            save(Settings(text=text, sampler=sampler or {"max_seconds": 1.0}), settings_file)
+            settings.setdefault("sampler_model", model)  # the sampler below is already tuned for this model
+            save(Settings(text=text, sampler=sampler or {"max_seconds": 1.0}, **settings), settings_file)
         studio = build_studio(model=model, device="cpu", settings_file=settings_file, threads=1)
         made.append(studio)
         qtbot.addWidget(studio.window)
         studio.window.show()
         qtbot.waitExposed(studio.window)
+        studio.start_engine()
         if wait_loaded:
             qtbot.waitUntil(lambda: studio.window.info is not None, timeout=30_000)
         return studio
@@ -46,3 +49,13 @@ def bridge(qtbot):
         b.start()
     yield b
     b.shutdown()
+
+
+def data_point(pane, t: float, y: float) -> QtCore.QPoint:
+    """Widget pixel of data coordinates (t seconds, y) in a pyqtgraph pane."""
+    scene = pane.getViewBox().mapViewToScene(QtCore.QPointF(t, y))
+    return pane.mapFromScene(scene)
+
+
+def click_data(qtbot, pane, t: float, y: float, modifier=QtCore.Qt.NoModifier) -> None:
+    qtbot.mouseClick(pane.viewport(), QtCore.Qt.LeftButton, modifier, data_point(pane, t, y))

@@ -1,0 +1,65 @@
+"""The paragraph lane: which paragraph produced which stretch of the timeline.
+
+Each shown take is a block labelled with its paragraph number and first words; the selected
+paragraph is highlighted, a stale one (text changed since its take) is drawn in amber. Clicking a
+block selects its paragraph.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from studio.models.selection import Selection
+from studio.models.timeline import Timeline
+from studio.views.time_pane import TimePane
+
+COLOURS = {"normal": "#3d6f99", "selected": "#5fa8e8", "stale": "#b8862b", "live": "#4f9a5c"}
+
+def _snippet(text: str, words: int = 6) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+class ParagraphLane(TimePane):
+    def __init__(self, timeline: Timeline, selection: Selection, parent=None) -> None:
+        super().__init__(timeline, selection, "paragraph_lane", parent)
+        self.setMaximumHeight(64)
+        self.getAxis("left").setTicks([[(0.5, "¶")], []])
+        self.getAxis("bottom").setStyle(showValues=False)
+        self.setYRange(0.0, 1.0, padding=0.05)
+        self.vb.setLimits(yMin=0.0, yMax=1.0)
+        self._blocks: list[tuple[str, QtWidgets.QGraphicsRectItem, pg.TextItem]] = []
+        self.vb.clicked.connect(self._on_clicked)
+
+    def needs_repaint(self) -> tuple:
+        return (self.timeline.version, self.selection.paragraph_id, self.view_span())
+
+    def blocks(self) -> list[tuple[str, float, float]]:
+        """(paragraph id, start, end) of the drawn blocks."""
+        return [(pid, r.rect().left(), r.rect().right()) for pid, r, _ in self._blocks]
+
+    def repaint_content(self) -> None:
+        for _, rect, label in self._blocks:
+            self.removeItem(rect)
+            self.removeItem(label)
+        self._blocks = []
+        t0, t1 = self.view_span()
+        for seg in self.timeline.segments:
+            p = self.timeline.project.paragraph(seg.paragraph_id)
+            kind = ("live" if seg.live else "selected" if p.id == self.selection.paragraph_id
+                    else "stale" if p.stale else "normal")
+            rect = QtWidgets.QGraphicsRectItem(QtCore.QRectF(seg.start, 0.1, seg.duration, 0.8))
+            rect.setBrush(pg.mkBrush(COLOURS[kind]))
+            rect.setPen(pg.mkPen("#20303a"))
+            rect.setToolTip(f"¶{seg.number}: {p.text}")
+            label = pg.TextItem(f"¶{seg.number} {_snippet(p.text)}", color="#ffffff", anchor=(0, 0.5))
+            label.setPos(max(seg.start, t0), 0.5)
+            label.setVisible(seg.end > t0 and seg.start < t1)
+            self.addItem(rect)
+            self.addItem(label, ignoreBounds=True)
+            self._blocks.append((p.id, rect, label))
+
+    def _on_clicked(self, seconds: float, modifiers) -> None:
+        seg = self.timeline.segment_at(seconds)
+        if seg is not None:
+            self.selection.select_paragraph(seg.paragraph_id)
