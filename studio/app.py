@@ -126,6 +126,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--render-to", help="render the script, write this WAV/FLAC and quit")
     p.add_argument("--screenshot", help="after loading (and rendering), save a picture of the window and quit")
+    p.add_argument("--probe-startup", action="store_true",
+                   help="print when the window was visible and the model loaded (seconds since $TIMBRE_T0), quit")
     p.add_argument("--version", action="version", version=f"timbre studio {__version__}")
     return p.parse_args(argv)
 
@@ -153,11 +155,35 @@ def main(argv: list[str] | None = None) -> int:
     QtCore.QTimer.singleShot(0, studio.start_engine)  # after the first paint: the window never waits for torch
     if headless:
         _run_headless(studio, args, result)
+    if args.probe_startup:
+        _probe_startup(studio)
     app.aboutToQuit.connect(studio.bridge.shutdown)
     app.exec()
     studio.bridge.shutdown()
     QtCore.QCoreApplication.sendPostedEvents()  # nothing queued may outlive the event loop
     return result["code"]
+
+
+def _probe_startup(studio: Studio) -> None:
+    """Startup benchmark: seconds from $TIMBRE_T0 (the launcher's clock) to a painted window, then to a
+    loaded model; printed as one JSON line, then quit."""
+    import json
+    import os
+    import time
+
+    t0 = float(os.environ.get("TIMBRE_T0", time.time()))
+    times: dict[str, float] = {}
+
+    def visible() -> None:
+        times["visible"] = time.time() - t0
+
+    def loaded(_info) -> None:
+        times["loaded"] = time.time() - t0
+        print("startup " + json.dumps(times), flush=True)
+        studio.window.close()
+
+    QtCore.QTimer.singleShot(0, visible)  # runs once the first paint has been processed
+    studio.bridge.loaded.connect(loaded)
 
 
 def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, int]) -> None:

@@ -189,6 +189,7 @@ class Project:
         p = self._find(pid)
         number = max((t.number for t in p.takes), default=0) + 1
         take = Take.from_done(pid, number, done)
+        take.peaks  # build the waveform pyramid now (ms per minute), not on a later redraw
         p.takes.append(take)
         p.current_id = take.id
         self.takes_changed.emit(pid)

@@ -106,6 +106,8 @@ class ScriptPanel(QtWidgets.QWidget):
         self._committed: str | None = None
         lay.addWidget(self.editor, 3)
         self.list = QtWidgets.QListWidget(objectName="paragraphs")
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(QtCore.Qt.ElideRight)
         self.list.setToolTip("Paragraphs of the script and their state; select one to see its takes")
         lay.addWidget(QtWidgets.QLabel("Paragraphs"))
         lay.addWidget(self.list, 1)

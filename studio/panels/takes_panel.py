@@ -70,6 +70,8 @@ class TakesPanel(QtWidgets.QGroupBox):
     def refresh(self) -> None:
         p = self.paragraph()
         keep = self.list.currentItem().data(QtCore.Qt.UserRole) if self.list.currentItem() else None
+        if p is None or keep not in {t.id for t in p.takes}:
+            keep = None  # highlight the chosen take of a newly shown paragraph
         with QtCore.QSignalBlocker(self.list):
             self.list.clear()
             for t in reversed(p.takes if p else []):  # newest first

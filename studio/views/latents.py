@@ -39,6 +39,28 @@ def token_colours(ids: np.ndarray) -> np.ndarray:
     return rgb
 
 
+class _TakeItems:
+    """The graphics of one shown take and what they were last drawn from (to skip needless work)."""
+
+    def __init__(self, view: "LatentView") -> None:
+        self.source: object = None
+        self.generation = -1
+        self.n_frames = self.n_speech = 0
+        self.has_end = False
+        self.visible = True
+        self.placed: tuple[float, float, int] | None = None
+        self.heat, self.lane = pg.ImageItem(axisOrder="row-major"), pg.ImageItem(axisOrder="row-major")
+        self.heat.setColorMap(view.cmap)
+        self.end = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen("#e05050", width=2, style=QtCore.Qt.DashLine))
+        self.end.setVisible(False)
+        for item in (self.heat, self.lane, self.end):
+            view.addItem(item, ignoreBounds=item is self.end)
+
+    def graphics(self) -> tuple:
+        return self.heat, self.lane, self.end
+
+
 class LatentView(TimePane):
     frame_hovered = QtCore.Signal(object)  # (paragraph id, frame index) or None
 
@@ -49,10 +71,10 @@ class LatentView(TimePane):
         self.k = 8
         self.levels = (-1.0, 1.0)
         self.cmap = pg.colormap.get("viridis")
-        # pid -> (source, generation, frames drawn, heatmap, lane, end marker)
-        self._items: dict[str, list] = {}
+        self._items: dict[str, _TakeItems] = {}  # paragraph id -> what shows its take
         self.frame_box = QtWidgets.QGraphicsRectItem()
-        self.frame_box.setPen(pg.mkPen("#ffffff", width=2))
+        self.frame_box.setPen(pg.mkPen("#ff9f1c", width=2))
+        self.frame_box.setBrush(pg.mkBrush(255, 255, 255, 70))
         self.frame_box.setZValue(60)
         self.frame_box.setVisible(False)
         self.addItem(self.frame_box, ignoreBounds=True)
@@ -75,39 +97,45 @@ class LatentView(TimePane):
 
     def set_colormap(self, name: str) -> None:
         self.cmap = pg.colormap.get(name)
-        for entry in self._items.values():
-            entry[3].setColorMap(self.cmap)
+        for items in self._items.values():
+            items.heat.setColorMap(self.cmap)
 
     def set_levels(self, lo: float, hi: float) -> None:
         if hi <= lo:
             raise ValueError("the colour range's top must be above its bottom")
         self.levels = (lo, hi)
-        for entry in self._items.values():
-            entry[3].setLevels(self.levels)
+        for items in self._items.values():
+            items.heat.setLevels(self.levels)
 
     def heatmap_of(self, pid: str) -> np.ndarray | None:
         """The drawn heatmap of a paragraph's shown take: float32 [K, frames]."""
-        entry = self._items.get(pid)
-        return None if entry is None else entry[3].image
+        items = self._items.get(pid)
+        return None if items is None else items.heat.image
 
     @property
     def frames_shown(self) -> int:
-        return sum(e[2] for e in self._items.values())
+        return sum(items.n_frames for items in self._items.values())
 
     # ---- painting -------------------------------------------------------------------------------
 
     def needs_repaint(self) -> tuple:
-        f = self.selection.frame
-        return (self.timeline.version, f)
+        return (self.timeline.version, self.selection.frame, self.view_span())
 
     def repaint_content(self) -> None:
         segs = {s.paragraph_id: s for s in self.timeline.segments}
         for pid in list(self._items):
             if pid not in segs:
-                for item in self._items.pop(pid)[3:]:
+                for item in self._items.pop(pid).graphics():
                     self.removeItem(item)
+        t0, t1 = self.view_span()
         for seg in segs.values():
             self._show(seg)
+            visible = bool(seg.end >= t0 and seg.start <= t1)
+            items = self._items[seg.paragraph_id]
+            if items.visible != visible:  # off-screen images are not painted at all
+                items.visible = visible
+                items.heat.setVisible(visible)
+                items.lane.setVisible(visible)
         self.hint.setVisible(not segs)
         if not segs:
             t0, t1 = self.view_span()
@@ -115,36 +143,31 @@ class LatentView(TimePane):
         self._show_selected_frame()
 
     def _show(self, seg: Segment) -> None:
-        entry = self._items.get(seg.paragraph_id)
-        if entry is None:
-            heat, lane = pg.ImageItem(axisOrder="row-major"), pg.ImageItem(axisOrder="row-major")
-            heat.setColorMap(self.cmap)
-            end = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#e05050", width=2, style=QtCore.Qt.DashLine))
-            for item in (heat, lane, end):
-                self.addItem(item, ignoreBounds=item is end)
-            entry = [None, -1, -1, heat, lane, end]
-            self._items[seg.paragraph_id] = entry
-        src, gen = seg.source, getattr(seg.source, "generation", 0)
-        frames = seg.frames
-        speech = [f for f in frames if not f.end_of_speech]
-        heat, lane, end = entry[3], entry[4], entry[5]
-        if entry[0] is not src or entry[1] != gen or entry[2] != len(frames):
-            entry[:3] = [src, gen, len(frames)]
+        items = self._items.get(seg.paragraph_id)
+        if items is None:
+            items = _TakeItems(self)
+            self._items[seg.paragraph_id] = items
+        src, gen, frames = seg.source, getattr(seg.source, "generation", 0), seg.frames
+        if items.source is not src or items.generation != gen or items.n_frames != len(frames):
+            speech = [f for f in frames if not f.end_of_speech]
+            items.source, items.generation, items.n_frames, items.n_speech = src, gen, len(frames), len(speech)
             if speech:
-                heat.setImage(np.stack([f.acoustic for f in speech]).T.astype(np.float32), autoLevels=False,
-                              levels=self.levels)
-                lane.setImage(token_colours([f.semantic_id for f in speech])[None], autoLevels=False)
+                items.heat.setImage(np.stack([f.acoustic for f in speech]).T.astype(np.float32), autoLevels=False,
+                                    levels=self.levels)
+                items.lane.setImage(token_colours([f.semantic_id for f in speech])[None], autoLevels=False)
             else:
-                heat.clear()
-                lane.clear()
-        width = len(speech) * FRAME_SECONDS
-        if speech:
-            heat.setRect(QtCore.QRectF(seg.start, 0.0, width, self.k))
-            lane.setRect(QtCore.QRectF(seg.start, self.k + LANE_GAP, width, LANE_ROWS))
-        has_end = bool(frames) and frames[-1].end_of_speech
-        end.setVisible(has_end)
-        if has_end:
-            end.setValue(seg.start + width)
+                items.heat.clear()
+                items.lane.clear()
+            items.has_end = bool(frames) and frames[-1].end_of_speech
+            items.placed = None
+        width = items.n_speech * FRAME_SECONDS
+        placement = (seg.start, width, self.k)
+        if items.placed != placement and items.n_speech:  # moving an image is not free: only when it moved
+            items.placed = placement
+            items.heat.setRect(QtCore.QRectF(seg.start, 0.0, width, self.k))
+            items.lane.setRect(QtCore.QRectF(seg.start, self.k + LANE_GAP, width, LANE_ROWS))
+            items.end.setValue(seg.start + width)
+        items.end.setVisible(items.has_end)
 
     def _show_selected_frame(self) -> None:
         ref = self.selection.frame

@@ -38,23 +38,37 @@ class ParagraphLane(TimePane):
         """(paragraph id, start, end) of the drawn blocks."""
         return [(pid, r.rect().left(), r.rect().right()) for pid, r, _ in self._blocks]
 
+    def _kind(self, seg) -> str:
+        p = self.timeline.project.paragraph(seg.paragraph_id)
+        return ("live" if seg.live else "selected" if p.id == self.selection.paragraph_id
+                else "stale" if p.stale else "normal")
+
     def repaint_content(self) -> None:
+        segs = self.timeline.segments
+        text = self.timeline.project.paragraph
+        layout = tuple((s.paragraph_id, s.number, self._kind(s), text(s.paragraph_id).text) for s in segs)
+        if layout != getattr(self, "_layout", None):  # blocks added, removed or recoloured
+            self._layout = layout
+            self._rebuild(segs)
+        t0, t1 = self.view_span()
+        for seg, (_, rect, label) in zip(segs, self._blocks):
+            rect.setRect(QtCore.QRectF(seg.start, 0.1, seg.duration, 0.8))  # a growing render moves the rest
+            label.setPos(max(seg.start, t0), 0.5)  # keep each label in view while its block is
+            label.setVisible(bool(seg.end > t0 and seg.start < t1))
+
+    def _rebuild(self, segs) -> None:
         for _, rect, label in self._blocks:
             self.removeItem(rect)
             self.removeItem(label)
         self._blocks = []
-        t0, t1 = self.view_span()
-        for seg in self.timeline.segments:
+        for seg in segs:
             p = self.timeline.project.paragraph(seg.paragraph_id)
-            kind = ("live" if seg.live else "selected" if p.id == self.selection.paragraph_id
-                    else "stale" if p.stale else "normal")
+            kind = self._kind(seg)
             rect = QtWidgets.QGraphicsRectItem(QtCore.QRectF(seg.start, 0.1, seg.duration, 0.8))
             rect.setBrush(pg.mkBrush(COLOURS[kind]))
             rect.setPen(pg.mkPen("#20303a"))
             rect.setToolTip(f"¶{seg.number}: {p.text}")
             label = pg.TextItem(f"¶{seg.number} {_snippet(p.text)}", color="#ffffff", anchor=(0, 0.5))
-            label.setPos(max(seg.start, t0), 0.5)
-            label.setVisible(seg.end > t0 and seg.start < t1)
             self.addItem(rect)
             self.addItem(label, ignoreBounds=True)
             self._blocks.append((p.id, rect, label))

@@ -1,7 +1,10 @@
-"""The spectrogram pane: one image per shown take, computed once per take (and while streaming,
-for the growing render), in dB mapped to 8 bits so an hour of speech stays small in memory."""
+"""The spectrogram pane: one image per shown take, in dB mapped to 8 bits (an hour of speech is
+~46 MB). Images are computed a chunk at a time within a small budget per repaint tick, for the takes
+in view only, so neither a long render nor opening an hour of takes ever stalls the window."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -11,78 +14,127 @@ from studio.models.selection import Selection
 from studio.models.timeline import Segment, Timeline
 from studio.views.time_pane import TimePane
 
+BUDGET_SECONDS = 0.006  # spectrogram work per repaint tick; the rest waits for the next tick
+CHUNK_FRAMES = 300  # 3 s of audio per step (~3 ms)
 N_FFT = 512
+BINS = N_FFT // 4  # neighbouring FFT bins are averaged in pairs: half the memory, plenty for a view
 HOP_SECONDS = 0.01
 FLOOR_DB = -80.0
+_WINDOW = np.hanning(N_FFT).astype(np.float32)
 
 
-def spectrogram_u8(audio: np.ndarray, sample_rate: int, first_frame: int = 0) -> np.ndarray:
-    """audio [n] -> uint8 [bins, frames] (N_FFT // 2 + 1 bins, one frame per 10 ms): 0 = FLOOR_DB, 255 = 0 dB.
+def spectrogram_u8(audio: np.ndarray, sample_rate: int, first_frame: int = 0,
+                   max_frames: int | None = None) -> np.ndarray:
+    """audio [n] -> uint8 [BINS, frames] (one frame per 10 ms): 0 = FLOOR_DB, 255 = 0 dB.
 
-    Only whole frames are computed, so a growing buffer can be extended from ``first_frame`` on.
+    Only whole frames are computed, from ``first_frame`` on (at most ``max_frames`` of them), so a
+    growing buffer can be extended and a long one computed in steps.
     """
     hop = max(1, int(sample_rate * HOP_SECONDS))
     x = np.asarray(audio, dtype=np.float32)
     frames = max(0, 1 + (len(x) - N_FFT) // hop) - first_frame
+    if max_frames is not None:
+        frames = min(frames, max_frames)
     if frames <= 0:
-        return np.zeros((N_FFT // 2 + 1, 0), dtype=np.uint8)
+        return np.zeros((BINS, 0), dtype=np.uint8)
     idx = np.arange(N_FFT)[None, :] + hop * (first_frame + np.arange(frames))[:, None]
-    spec = np.abs(np.fft.rfft(x[idx] * np.hanning(N_FFT).astype(np.float32), axis=1))  # (frames, bins)
-    db = 20 * np.log10(np.maximum(spec / (N_FFT / 4), 1e-6))
+    spec = np.abs(np.fft.rfft(x[idx] * _WINDOW, axis=1))  # (frames, N_FFT / 2 + 1)
+    spec = 0.5 * (spec[:, 0:N_FFT // 2:2] + spec[:, 1:N_FFT // 2:2])  # (frames, BINS)
+    db = 20 * np.log10(np.maximum(spec * (4.0 / N_FFT), 1e-6))
     return ((np.clip(db, FLOOR_DB, 0.0) - FLOOR_DB) * (255.0 / -FLOOR_DB)).astype(np.uint8).T
+
+
+def total_frames(n_samples: int, sample_rate: int) -> int:
+    hop = max(1, int(sample_rate * HOP_SECONDS))
+    return max(0, 1 + (n_samples - N_FFT) // hop)
+
+
+class _TakeImage:
+    """One take's image and how far it has been computed."""
+
+    def __init__(self, view: "SpectrogramView") -> None:
+        self.source: object = None
+        self.generation = -1
+        self.columns = np.zeros((BINS, 0), dtype=np.uint8)
+        self.placed: QtCore.QRectF | None = None
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setColorMap(view.cmap)
+        self.item.setLevels((0, 255))
+        view.addItem(self.item)
+
+    def reset(self, source: object, generation: int) -> None:
+        self.source, self.generation = source, generation
+        self.columns = np.zeros((BINS, 0), dtype=np.uint8)
+        self.item.clear()
+        self.placed = None
+
+    def missing(self) -> int:
+        return total_frames(len(self.source.audio), self.source.sample_rate) - self.columns.shape[1]
+
+    def extend(self) -> None:
+        src = self.source
+        more = spectrogram_u8(src.audio, src.sample_rate, self.columns.shape[1], CHUNK_FRAMES)
+        self.columns = np.concatenate([self.columns, more], axis=1)
+        self.item.setImage(self.columns, autoLevels=False)
+        self.placed = None
 
 
 class SpectrogramView(TimePane):
     def __init__(self, timeline: Timeline, selection: Selection, parent=None) -> None:
         super().__init__(timeline, selection, "spectrogram", parent)
         self.setLabel("left", "kHz")
-        self._images: dict[str, tuple[tuple, int, pg.ImageItem]] = {}  # pid -> ((source, generation), length, item)
-        self._cmap = pg.colormap.get("inferno")
+        self.getAxis("bottom").setStyle(showValues=False)  # the latent pane below carries the time axis
+        self.cmap = pg.colormap.get("inferno")
+        self._images: dict[str, _TakeImage] = {}  # paragraph id -> its shown take's image
         self.setYRange(0.0, 8.0, padding=0.0)
 
     def set_colormap(self, name: str) -> None:
-        self._cmap = pg.colormap.get(name)
-        for _, _, item in self._images.values():
-            item.setColorMap(self._cmap)
+        self.cmap = pg.colormap.get(name)
+        for img in self._images.values():
+            img.item.setColorMap(self.cmap)
 
     def image_of(self, pid: str) -> np.ndarray | None:
-        entry = self._images.get(pid)
-        return None if entry is None else entry[2].image
+        img = self._images.get(pid)
+        return None if img is None or not img.columns.shape[1] else img.columns
+
+    @property
+    def complete(self) -> bool:
+        """Every shown take's image is computed to its end."""
+        return all(img.missing() <= 0 for img in self._images.values()) and len(self._images) == len(
+            self.timeline.segments)
 
     def repaint_content(self) -> None:
         segs = {s.paragraph_id: s for s in self.timeline.segments}
         for pid in list(self._images):
             if pid not in segs:
-                self.removeItem(self._images.pop(pid)[2])
+                self.removeItem(self._images.pop(pid).item)
+        t0, t1 = self.view_span()
+        deadline = time.perf_counter() + BUDGET_SECONDS
         top = 8.0
         for pid, seg in segs.items():
-            self._show(seg)
+            img = self._images.get(pid)
+            if img is None:
+                img = self._images[pid] = _TakeImage(self)
+            gen = getattr(seg.source, "generation", 0)
+            if img.source is not seg.source or img.generation != gen or img.missing() < 0:
+                img.reset(seg.source, gen)
+            visible = bool(seg.end >= t0 and seg.start <= t1)
+            while visible and img.missing() > 0:
+                if time.perf_counter() > deadline:
+                    self._seen = None  # out of time: the next tick goes on
+                    break
+                img.extend()
+            if img.item.isVisible() != visible:
+                img.item.setVisible(visible)  # off-screen images are not painted at all
+            self._place(seg, img)
             top = max(top, seg.source.sample_rate / 2000)
         self.vb.setLimits(yMin=0.0, yMax=top)
 
-    def _show(self, seg: Segment) -> None:
-        src, n = seg.source, len(seg.source.audio)
-        key = (src, getattr(src, "generation", 0))
-        entry = self._images.get(seg.paragraph_id)
-        if entry is None:
-            item = pg.ImageItem(axisOrder="row-major")
-            item.setColorMap(self._cmap)
-            item.setLevels((0, 255))
-            self.addItem(item)
-        else:
-            item = entry[2]
-        same = entry is not None and entry[0][0] is src and entry[0][1] == key[1]
-        if not same or entry[1] != n:
-            old = item.image if same and entry[1] < n else None
-            if old is not None:  # a growing render: compute only the new frames
-                image = np.concatenate([old, spectrogram_u8(src.audio, src.sample_rate, old.shape[1])], axis=1)
-            else:
-                image = spectrogram_u8(src.audio, src.sample_rate)
-            if image.shape[1]:
-                item.setImage(image, autoLevels=False)
-            else:
-                item.clear()
-            self._images[seg.paragraph_id] = (key, n, item)
-        if item.image is not None:
-            frames = item.image.shape[1]
-            item.setRect(QtCore.QRectF(seg.start, 0.0, frames * HOP_SECONDS, src.sample_rate / 2000))
+    @staticmethod
+    def _place(seg: Segment, img: _TakeImage) -> None:
+        """Move a take's image to its segment (segments after a growing render move right)."""
+        if img.columns.shape[1]:
+            rect = QtCore.QRectF(seg.start, 0.0, img.columns.shape[1] * HOP_SECONDS, seg.source.sample_rate / 2000)
+            if img.placed != rect:  # moving an image is not free: only when it moved
+                img.placed = rect
+                img.item.setRect(rect)

@@ -48,6 +48,7 @@ def test_render_all_fills_every_pane_per_paragraph(qtbot, make_studio):
     assert len(a.takes) == len(b.takes) == 1
     segs = w.timeline.segments
     assert [s.paragraph_id for s in segs] == [a.id, b.id] and segs[1].start == segs[0].end + 0.5
+    qtbot.waitUntil(lambda: w.spectrogram.complete, timeout=5000)  # computed a chunk per tick
     for para in (a, b):
         take = para.current
         heat = w.latents.heatmap_of(para.id)

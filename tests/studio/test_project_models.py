@@ -182,3 +182,18 @@ def test_selection_events():
     s.select_paragraph("p1")
     s.select_frame(FrameRef("p1", 3))
     assert seen == ["cursor", "range", "range", "paragraph", "frame"] and s.range is None
+
+
+def test_spectrogram_in_chunks_equals_all_at_once():
+    from studio.views.spectrogram import BINS, spectrogram_u8, total_frames
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(16000 * 3) * 0.1).astype(np.float32)
+    x[16000:17000] += np.sin(np.arange(1000) * 2 * np.pi * 1000 / 16000).astype(np.float32)  # a 1 kHz tone
+    whole = spectrogram_u8(x, 16000)
+    assert whole.shape == (BINS, total_frames(len(x), 16000)) and whole.dtype == np.uint8
+    parts = [spectrogram_u8(x, 16000, i, 37) for i in range(0, whole.shape[1], 37)]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
+    tone_bin = int(1000 / 8000 * BINS)  # 128 bins over 0-8 kHz
+    column = whole[:, 110]  # 1.1 s: inside the tone
+    assert abs(int(np.argmax(column)) - tone_bin) <= 1
