@@ -23,6 +23,7 @@ say: setup
 
 bench: setup
 	$(PY) -m engine.bench $(ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m studio.bench
 
 lint: setup
 	$(VENV)/bin/lint-imports

@@ -60,7 +60,6 @@ def main(out_dir: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
         w.set_theme(theme)
-        wait(app, lambda: True, 0)
         end = time.monotonic() + 0.5
         while time.monotonic() < end:
             app.processEvents()
@@ -68,9 +67,6 @@ def main(out_dir: str) -> int:
         path = out / f"studio-{theme}.png"
         w.grab().save(str(path))
         print(f"wrote {path} ({w.width()}x{w.height()})")
-    if os.environ.get("SHOTS_DEBUG"):
-        print("current item", w.takes_panel.list.currentItem(), "frame_box", w.latents.frame_box.isVisible(),
-              w.latents.frame_box.rect(), w.latents.frame_box.scene() is not None, w.selection.frame)
     w.set_theme("light")
     w.close()
     studio.close()
