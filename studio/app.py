@@ -115,6 +115,7 @@ def build_studio(model: str | None = None, device: str | None = None, settings_f
     window = MainWindow(bridge, player, s)
     studio = Studio(window, bridge, player, s, settings_file)
     window.closing.connect(studio.close)
+    window.projects.start()
     if loaded.message:
         window.statusBar().showMessage(loaded.message, 15_000)
     return studio
@@ -153,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     studio.window.show()
     log.info("init finished: window shown")
     QtCore.QTimer.singleShot(0, studio.start_engine)  # after the first paint: the window never waits for torch
+    if headless:
+        studio.window.projects.ask = lambda title, text, buttons, default: "Discard"  # no one to answer
+    else:
+        QtCore.QTimer.singleShot(200, studio.window.projects.offer_recovery)
     if headless:
         _run_headless(studio, args, result)
     if args.probe_startup:

@@ -41,6 +41,11 @@ class PreferencesDialog(QtWidgets.QDialog):
         self.gap.setRange(0.0, 5.0)
         self.gap.setValue(settings.gap_seconds)
         form.addRow("Pause between paragraphs", self.gap)
+        self.chapter_gap = QtWidgets.QDoubleSpinBox(objectName="pref_chapter_gap", suffix=" s", decimals=2,
+                                                    singleStep=0.25)
+        self.chapter_gap.setRange(0.0, 10.0)
+        self.chapter_gap.setValue(settings.chapter_gap_seconds)
+        form.addRow("Pause before a chapter", self.chapter_gap)
         self.device = QtWidgets.QComboBox(objectName="pref_device", editable=True)
         self.device.addItems(["auto", "cpu", "cuda"])
         self.device.setCurrentText(settings.device)
@@ -57,5 +62,5 @@ class PreferencesDialog(QtWidgets.QDialog):
         s.output_device = None if out == DEFAULT_OUTPUT else out
         window.player.device = s.output_device
         s.device = self.device.currentText().strip() or "auto"
-        window.timeline.set_gap(self.gap.value())
+        window.timeline.set_gap(self.gap.value(), self.chapter_gap.value())
         window.set_theme(self.theme.currentText())

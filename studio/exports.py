@@ -13,7 +13,7 @@ from PySide6 import QtWidgets
 from engine.api import EngineError
 from engine.frame_exports import export_frames
 from engine.take_files import write_audio
-from studio.models.project import Take
+from studio.models.take import Take
 
 if TYPE_CHECKING:
     from studio.main_window import MainWindow

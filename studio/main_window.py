@@ -12,6 +12,8 @@ from engine.api import FRAME_SECONDS, Done, ModelInfo, SynthesisRequest
 from studio import exports
 from studio.engine_bridge import EngineBridge
 from studio.models.live import LiveRender
+from studio.models.editing import ProjectEditor
+from studio.models.history import History
 from studio.models.project import Project
 from studio.models.sampler import SamplerModel
 from studio.models.selection import FrameRef, Selection
@@ -22,6 +24,7 @@ from studio.panels.script_panel import ScriptPanel
 from studio.panels.takes_panel import TakesPanel
 from studio.panels.voice_panel import VoicePanel
 from studio.playback import Player
+from studio.project_actions import ProjectController
 from studio.rendering import RenderQueue
 from studio.settings import Settings
 from studio.themes import apply_theme, style_pane
@@ -46,7 +49,12 @@ SHORTCUTS = (
     ("B", "Swap the A/B pair of takes (after Compare A/B)"),
     ("F", "Fit the whole timeline in view"),
     ("Mouse", "click: cursor · drag: select a range · wheel: zoom · Shift+drag: pan · click a frame: inspect and hear it"),
-    ("Ctrl+O", "Open a text or Markdown file as the script (or drop it on the editor)"),
+    ("Ctrl+R", "Render what changed since its take (text, voice, settings) and what was never rendered"),
+    ("Ctrl+Z", "Undo (typing, renders, take choices and deletions, moves, voice changes)"),
+    ("Ctrl+Shift+Z", "Redo"),
+    ("Ctrl+N / Ctrl+O", "New project / open a project (a .timbre folder)"),
+    ("Ctrl+S / Ctrl+Shift+S", "Save / save as (work is also saved automatically every 30 s)"),
+    ("Ctrl+Shift+E", "Export the episode (loudness, chapters, subtitles)"),
     ("Ctrl+E", "Export the chosen take's audio"),
     ("Ctrl+,", "Preferences"),
     ("F1", "This list"),
@@ -61,19 +69,24 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.bridge, self.player, self.settings = bridge, player, settings
         self.info: ModelInfo | None = None
-        self.project = Project(settings.text)
+        self.project = Project()
+        self.history = History()
+        self.editing = ProjectEditor(self.project, self.history, settings.text)
         self.live = LiveRender()
         self.selection = Selection()
-        self.timeline = Timeline(self.project, self.live, gap=settings.gap_seconds)
+        self.timeline = Timeline(self.project, self.live, gap=settings.gap_seconds,
+                                 chapter_gap=settings.chapter_gap_seconds)
         self.transport = Transport(player, self.timeline, self.selection)
         self.sampler = SamplerModel(SamplerModel.from_dict(settings.sampler))
         self.queue = RenderQueue(bridge, self.project, self.live, self._request_for,
-                                 lambda: self.info.sample_rate if self.info else 16_000)
+                                 lambda: self.info.sample_rate if self.info else 16_000, self.editing.add_take)
+        self.project.set_defaults(voice=settings.voice, params=self.sampler.params_for_render())
         self.follow = True  # keep the whole timeline in view until the user zooms or pans
         self.setWindowTitle("Timbre Studio")
         self.setObjectName("main_window")
         self.resize(1280, 820)
         self._build()
+        self.projects = ProjectController(self)
         build_menus(self)
         self._wire()
         self._restore_layout()
@@ -87,11 +100,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner = QtWidgets.QLabel(objectName="banner", wordWrap=True)
         self.banner.setStyleSheet("background:#fff3cd;color:#664d03;border:1px solid #e0c36c;padding:6px;")
         self.banner.hide()
-        self.script_panel = ScriptPanel(self.project, self.selection, self.settings.text)
+        self.script_panel = ScriptPanel(self.editing, self.selection)
         self.editor = self.script_panel.editor
         self.voice_panel = VoicePanel(self.settings.voice)
         self.sampler_panel = SamplerPanel(self.sampler)
-        self.takes_panel = TakesPanel(self.project, self.selection)
+        self.takes_panel = TakesPanel(self.editing, self.selection)
         controls = QtWidgets.QWidget()
         cl = QtWidgets.QVBoxLayout(controls)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -201,7 +214,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.takes_panel.swapped.connect(self.transport.restart_in_place)
         self.takes_panel.export_audio.connect(lambda t: exports.export_take_audio(self, t))
         self.takes_panel.export_latents.connect(lambda t: exports.export_take_latents(self, t))
-        self.voice_panel.changed.connect(lambda v: setattr(self.settings, "voice", v))
+        self.voice_panel.changed.connect(self._on_voice)
+        self.sampler.changed.connect(lambda state: self.project.set_defaults(params=self.sampler.params_for_render()))
+        self.editor.undo_requested.connect(self.undo)
+        self.editor.redo_requested.connect(self.redo)
+        self.history.changed.connect(self._update_buttons)
         self.inspector.play_requested.connect(self.play_selected_frame)
         self.latents.frame_hovered.connect(self._on_hover)
         self.timeline.changed.connect(self._fit_if_following)
@@ -213,19 +230,50 @@ class MainWindow(QtWidgets.QMainWindow):
             pane.vb.sigRangeChangedManually.connect(lambda *a: setattr(self, "follow", False))
         self.latents.vb.clicked.connect(self._on_latent_clicked)
 
+    # ---- history ----------------------------------------------------------------------------------
+
+    def undo(self) -> None:
+        self.script_panel.commit_text()  # what was just typed is the first thing to undo
+        label = self.history.undo()
+        self.statusBar().showMessage(f"Undid: {label}" if label else "Nothing to undo", 3000)
+
+    def redo(self) -> None:
+        label = self.history.redo()
+        self.statusBar().showMessage(f"Redid: {label}" if label else "Nothing to redo", 3000)
+
+    def _on_voice(self, voice: str) -> None:
+        self.settings.voice = voice
+        self.project.set_defaults(voice=voice)
+
+    def update_title(self) -> None:
+        model = f" — {self.info.name}" if self.info else ""
+        self.setWindowTitle(f"{self.projects.session.title} — Timbre Studio{model}")
+
     # ---- rendering ------------------------------------------------------------------------------
 
-    def _request_for(self, text: str) -> SynthesisRequest:
-        return SynthesisRequest(text, self.voice_panel.voice, self.sampler.params_for_render())
+    def _request_for(self, text: str, voice: str) -> SynthesisRequest:
+        return SynthesisRequest(text, voice, self.sampler.params_for_render())
 
     def render_paragraph(self) -> None:
         pid = self.script_panel.paragraph_at_cursor() if self.editor.hasFocus() or not self.selection.paragraph_id \
             else self.selection.paragraph_id
+        if pid and self.project.paragraph(pid).heading is not None:
+            self.show_error("that is a chapter heading: it is not spoken")
+            return
         self._render([pid] if pid else [])
 
     def render_all(self) -> None:
         self.script_panel.commit_text()
-        self._render([p.id for p in self.project.paragraphs])
+        self._render([p.id for p in self.project.speech()])
+
+    def render_stale(self) -> None:
+        """Re-render what changed (text, voice or settings) and what was never rendered."""
+        self.script_panel.commit_text()
+        todo = {p.id for p in self.project.stale_paragraphs() + self.project.unrendered()}
+        if not todo:
+            self.statusBar().showMessage("Every paragraph is rendered and up to date.", 5000)
+            return
+        self._render([p.id for p in self.project.speech() if p.id in todo])
 
     def _render(self, pids: list[str]) -> None:
         if self.info is None:
@@ -346,10 +394,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.settings.sampler_model = info.name
         self.sampler_panel.apply_model(info.unsupported)
         self.voice_panel.apply_model(info)
+        self.script_panel.voices = info.voices
         self.latents.set_acoustic_dim(info.acoustic_dim)
         self.inspector.acoustic_levels = info.acoustic_levels
         self.timeline.sample_rate = info.sample_rate
-        self.setWindowTitle(f"Timbre Studio — {info.name}")
+        self.update_title()
         self.model_label.setText(f"model: {info.name} ({info.parameters / 1e6:.2f} M, {info.model_hash[:8]})")
         self.device_label.setText(f"device: {info.device}")
         self.banner.setVisible(not info.trained)
@@ -410,6 +459,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sampler = self.sampler.to_dict()
         s.voice = self.voice_panel.voice
         s.gap_seconds = self.timeline.gap
+        s.chapter_gap_seconds = self.timeline.chapter_gap
         s.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         s.window_state = bytes(self.saveState().toHex()).decode()
         for key, attr in self._SPLITTERS:
@@ -417,6 +467,10 @@ class MainWindow(QtWidgets.QMainWindow):
         return s
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        self.script_panel.commit_text()
+        if not self.projects.closing():
+            event.ignore()
+            return
         self.transport.stop()
         self.queue.cancel()
         self.closing.emit()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from engine.api import Done, EngineError, Failed, Frame, Progress, Started, SynthesisRequest, AudioChunk
+from engine.api import AudioChunk, Done, EngineError, Failed, Frame, Progress, Started, SynthesisRequest
 from studio.engine_bridge import EngineBridge
 from studio.models.live import LiveRender
 from studio.models.observable import Emitter
 from studio.models.project import Project
 
-RequestFactory = Callable[[str], SynthesisRequest]  # paragraph text -> request
+RequestFactory = Callable[[str, str], SynthesisRequest]  # (spoken text, voice) -> request
 
 
 class RenderQueue:
@@ -25,8 +25,9 @@ class RenderQueue:
     ``failed(pid, message)``, ``idle()`` when nothing is left."""
 
     def __init__(self, bridge: EngineBridge, project: Project, live: LiveRender, make_request: RequestFactory,
-                 sample_rate: Callable[[], int]) -> None:
+                 sample_rate: Callable[[], int], on_take: Callable[[str, Done], object] | None = None) -> None:
         self.bridge, self.project, self.live = bridge, project, live
+        self.on_take = on_take or project.add_take  # (the window records it in the undo history)
         self.make_request, self.sample_rate = make_request, sample_rate
         self.queue: list[str] = []
         self.current: str | None = None
@@ -80,7 +81,8 @@ class RenderQueue:
             if pid not in self.project:
                 continue  # deleted from the script while queued
             try:
-                request = self.make_request(self.project.paragraph(pid).text).validated()
+                p = self.project.paragraph(pid)
+                request = self.make_request(p.spoken_text, self.project.voice_of(p)).validated()
             except EngineError as e:
                 self.state.emit(pid, "failed")
                 self.failed.emit(pid, str(e))
@@ -118,7 +120,7 @@ class RenderQueue:
         rate = p.frames / p.elapsed if p.elapsed > 0 else 0.0
         eta = (p.max_frames - p.frames) / rate if rate > 0 else 0.0
         self.progress.emit(self.current, p.frames, p.max_frames, eta)
-        chars_left = sum(len(self.project.paragraph(q).text) for q in self.queue if q in self.project)
+        chars_left = sum(len(self.project.paragraph(q).spoken_text) for q in self.queue if q in self.project)
         self.overall.emit(self.finished, self.total, eta + chars_left * self._seconds_per_char)
 
     def _on_done(self, done: Done) -> None:
@@ -129,7 +131,7 @@ class RenderQueue:
         chars = max(1, len(done.request.text))
         self._seconds_per_char = elapsed / chars if not self._seconds_per_char else (
             0.5 * self._seconds_per_char + 0.5 * elapsed / chars)
-        self.project.add_take(pid, done)
+        self.on_take(pid, done)
         self.finished += 1
         self._end_current("done")
         self.overall.emit(self.finished, self.total, 0.0)

@@ -40,6 +40,9 @@ class Settings:
     voice: str = "default"
     theme: str = "light"  # light or dark
     gap_seconds: float = 0.3  # silence between paragraphs on the timeline
+    chapter_gap_seconds: float = 1.5  # silence before a new chapter
+    recent_projects: list = field(default_factory=list)  # project folders, newest first
+    last_project: str = ""  # reopened at start ("" = a new untitled project with ``text``)
     colormap: str = "viridis"  # of the acoustic heatmap
     heat_low: float = -1.0
     heat_high: float = 1.0

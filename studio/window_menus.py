@@ -23,8 +23,17 @@ def _shortcut(window: "MainWindow", keys: str, slot) -> QtGui.QShortcut:
 def build_menus(w: "MainWindow") -> None:
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
-    file_menu.addAction("Open script…", lambda: open_script(w), QtGui.QKeySequence("Ctrl+O"))
+    p = w.projects
+    file_menu.addAction("New project", lambda: p.new(), QtGui.QKeySequence("Ctrl+N"))
+    file_menu.addAction("New project from a text or Markdown file…", lambda: p.new_from_file())
+    file_menu.addAction("Open project…", lambda: p.open(), QtGui.QKeySequence("Ctrl+O"))
+    w.recent_menu = file_menu.addMenu("Open recent")
+    w.recent_menu.aboutToShow.connect(lambda: _fill_recent(w))
+    file_menu.addAction("Save", lambda: p.save(), QtGui.QKeySequence("Ctrl+S"))
+    file_menu.addAction("Save as…", lambda: p.save_as(), QtGui.QKeySequence("Ctrl+Shift+S"))
     file_menu.addSeparator()
+    file_menu.addAction("Import text into the script…", lambda: open_script(w))
+    file_menu.addAction("Export episode…", lambda: open_export(w), QtGui.QKeySequence("Ctrl+Shift+E"))
     file_menu.addAction("Export chosen take's audio…", lambda: exports.export_take_audio(w, exports.chosen_take(w)),
                         QtGui.QKeySequence("Ctrl+E"))
     file_menu.addAction("Export chosen take's latents…",
@@ -34,11 +43,17 @@ def build_menus(w: "MainWindow") -> None:
     file_menu.addAction("Quit", w.close, QtGui.QKeySequence("Ctrl+Q"))
 
     edit_menu = bar.addMenu("&Edit")
+    w.undo_action = edit_menu.addAction("Undo", w.undo, QtGui.QKeySequence.Undo)
+    w.redo_action = edit_menu.addAction("Redo", w.redo, QtGui.QKeySequence.Redo)
+    w.history.changed.connect(lambda: _history_labels(w))
+    _history_labels(w)
+    edit_menu.addSeparator()
     edit_menu.addAction("Preferences…", lambda: open_preferences(w), QtGui.QKeySequence("Ctrl+,"))
 
     render_menu = bar.addMenu("&Render")
     render_menu.addAction("Render paragraph", w.render_paragraph, QtGui.QKeySequence("Ctrl+Return"))
     render_menu.addAction("Render all", w.render_all, QtGui.QKeySequence("Ctrl+Shift+Return"))
+    render_menu.addAction("Render what changed", w.render_stale, QtGui.QKeySequence("Ctrl+R"))
     render_menu.addAction("Cancel", w.cancel, QtGui.QKeySequence("Escape"))
 
     view_menu = bar.addMenu("&View")
@@ -59,6 +74,28 @@ def build_menus(w: "MainWindow") -> None:
         "B": _shortcut(w, "B", w.takes_panel.swap_ab),
         "F": _shortcut(w, "F", w.fit_timeline),
     }
+
+
+def _history_labels(w: "MainWindow") -> None:
+    h = w.history
+    w.undo_action.setEnabled(h.can_undo)
+    w.undo_action.setText(f"Undo {h.undo_label}" if h.can_undo else "Undo")
+    w.redo_action.setEnabled(h.can_redo)
+    w.redo_action.setText(f"Redo {h.redo_label}" if h.can_redo else "Redo")
+
+
+def _fill_recent(w: "MainWindow") -> None:
+    w.recent_menu.clear()
+    for path in w.settings.recent_projects:
+        w.recent_menu.addAction(path, lambda p=path: w.projects.open(p))
+    if not w.settings.recent_projects:
+        w.recent_menu.addAction("(none yet)").setEnabled(False)
+
+
+def open_export(w: "MainWindow") -> None:
+    from studio.export_dialog import ExportDialog
+
+    ExportDialog(w).exec()
 
 
 def show_shortcuts(w: "MainWindow") -> None:

@@ -1,27 +1,29 @@
 """The script as paragraphs, and every take each paragraph has had.
 
 A paragraph keeps its id (and its takes) while the user edits the script: the new paragraph texts
-are matched to the old ones with a sequence diff. A paragraph whose text no longer matches its
-chosen take is *stale*. Paragraphs deleted from the script keep their takes in memory, so undoing
-the deletion in the editor brings them back with their takes.
+are matched to the old ones with a sequence diff. Paragraphs deleted from the script keep their
+takes in memory, so undoing the deletion brings them back with their takes.
+
+Markdown-style headings (``# Chapter one``) are chapter titles, not speech. A ``Name: text`` prefix
+names the speaker; each speaker can have a voice, and any paragraph can override it. A rendered
+paragraph is *stale* when its text, its voice or the sampler settings differ from its chosen take's.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import re
-import uuid
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from engine import __version__
-from engine.api import Done, EngineError, Frame, SamplingParams
+from engine.api import Done, EngineError, SamplingParams
 from studio.models.observable import Emitter
-from studio.models.peaks import PeakPyramid
+from studio.models.take import Take, new_id
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$")
+_SPEAKER = re.compile(r"^([A-Z][\w.' -]{0,30}):\s+(\S.*)$")
+STALE_FIELDS = ("steps", "guidance", "temperature", "semantic_temperature", "semantic_top_k")
+"""Sampler settings whose change makes a take stale (the seed and the length cap do not)."""
 
 
 def split_paragraphs(script: str) -> list[str]:
@@ -30,83 +32,34 @@ def split_paragraphs(script: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-@dataclass(eq=False)  # identity: a take is one object, however alike two renders are
-class Take:
-    """One render of one paragraph: what was asked, what came back, and how to reproduce it.
-
-    audio: float32 mono [n] at ``sample_rate``; frames: the engine's records, in order.
-    """
-
-    id: str
-    paragraph_id: str
-    number: int
-    text: str
-    voice: str
-    params: SamplingParams
-    seed: int
-    model: str
-    model_hash: str
-    frames: tuple[Frame, ...]
-    audio: np.ndarray
-    sample_rate: int
-    elapsed: float
-    first_audio_latency: float
-    created: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
-    engine_version: str = __version__
-    _peaks: PeakPyramid | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_done(cls, paragraph_id: str, number: int, done: Done) -> "Take":
-        return cls(_new_id(), paragraph_id, number, done.request.text, done.request.voice, done.request.params,
-                   done.seed, done.model, done.model_hash, done.frames, np.asarray(done.audio, dtype=np.float32),
-                   done.sample_rate, done.elapsed, done.first_audio_latency)
-
-    @property
-    def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-    @property
-    def label(self) -> str:
-        p = self.params
-        return f"take {self.number} · seed {self.seed} · {p.steps} steps · α {p.guidance:g} · {self.duration:.2f} s"
-
-    @property
-    def peaks(self) -> PeakPyramid:
-        if self._peaks is None:
-            self._peaks = PeakPyramid(self.audio)
-        return self._peaks
-
-    def metadata(self) -> dict:
-        """What a take's exported files record (JSON-able)."""
-        p = self.params
-        return {"take": self.id, "paragraph": self.paragraph_id, "number": self.number, "text": self.text,
-                "voice": self.voice, "seed": self.seed, "model": self.model, "model_hash": self.model_hash,
-                "sample_rate": self.sample_rate, "engine_version": self.engine_version, "created": self.created,
-                "params": {"steps": p.steps, "guidance": p.guidance, "temperature": p.temperature,
-                           "semantic_temperature": p.semantic_temperature, "semantic_top_k": p.semantic_top_k,
-                           "max_seconds": p.max_seconds}}
-
-
-@dataclass(eq=False)
+@dataclass(eq=False)  # identity: two paragraphs with the same text are still two paragraphs
 class Paragraph:
     id: str
     text: str
     takes: list[Take] = field(default_factory=list)
     current_id: str | None = None
+    voice: str | None = None  # this paragraph's own voice, over its speaker's and the default
+
+    @property
+    def heading(self) -> str | None:
+        """The chapter title if this paragraph is a heading, else None."""
+        m = _HEADING.match(self.text)
+        return m.group(1).strip() if m else None
+
+    @property
+    def speaker(self) -> str | None:
+        m = _SPEAKER.match(self.text)
+        return m.group(1).strip() if m and self.heading is None else None
+
+    @property
+    def spoken_text(self) -> str:
+        """What is said: the text without its speaker prefix."""
+        m = _SPEAKER.match(self.text)
+        return m.group(2) if m and self.heading is None else self.text
 
     @property
     def current(self) -> Take | None:
         return next((t for t in self.takes if t.id == self.current_id), None)
-
-    @property
-    def stale(self) -> bool:
-        """Rendered, but the text changed since the chosen take."""
-        take = self.current
-        return take is not None and take.text != self.text
 
     def take(self, take_id: str) -> Take:
         for t in self.takes:
@@ -116,15 +69,20 @@ class Paragraph:
 
 
 class Project:
-    """Events: ``structure_changed()`` (paragraphs added/removed/reordered),
-    ``text_changed(pid)``, ``takes_changed(pid)`` (a take added, chosen or deleted)."""
+    """Events: ``structure_changed()`` (paragraphs added, removed or moved), ``text_changed(pid)``,
+    ``takes_changed(pid)`` (a take added, chosen or deleted), ``voices_changed()`` (a voice or a
+    default changed, which may make takes stale)."""
 
     def __init__(self, script: str = "") -> None:
         self.paragraphs: list[Paragraph] = []
         self._removed: dict[str, Paragraph] = {}  # text -> paragraph dropped from the script
+        self.speakers: dict[str, str] = {}  # speaker name -> voice
+        self.default_voice = "default"
+        self.default_params = SamplingParams()
         self.structure_changed = Emitter()
         self.text_changed = Emitter()
         self.takes_changed = Emitter()
+        self.voices_changed = Emitter()
         if script:
             self.set_script(script)
 
@@ -148,7 +106,7 @@ class Project:
                     p.text = text
                     edited.append(p.id)
                 else:
-                    p = self._removed.pop(text, None) or Paragraph(_new_id(), text)
+                    p = self._removed.pop(text, None) or Paragraph(new_id(), text)
                 new.append(p)
             for p in olds[len(news) if op == "replace" else 0:]:
                 self._removed[p.text] = p
@@ -162,6 +120,10 @@ class Project:
     @property
     def script(self) -> str:
         return "\n\n".join(p.text for p in self.paragraphs)
+
+    def speech(self) -> list[Paragraph]:
+        """The paragraphs that are said (headings are not)."""
+        return [p for p in self.paragraphs if p.heading is None]
 
     def paragraph(self, pid: str) -> Paragraph:
         for p in self.paragraphs:
@@ -182,6 +144,59 @@ class Project:
     def __contains__(self, pid: str) -> bool:
         return any(p.id == pid for p in self.paragraphs)
 
+    def move(self, pid: str, index: int) -> None:
+        """Move a paragraph to ``index`` (its takes go with it)."""
+        p = self.paragraph(pid)
+        self.paragraphs.remove(p)
+        self.paragraphs.insert(max(0, min(index, len(self.paragraphs))), p)
+        self.structure_changed.emit()
+
+    def load_from(self, other: "Project") -> None:
+        """Take another project's paragraphs and speakers (opening a file keeps every view subscribed)."""
+        self.paragraphs, self.speakers, self._removed = list(other.paragraphs), dict(other.speakers), {}
+        self.structure_changed.emit()
+        self.voices_changed.emit()
+
+    # ---- voices and staleness ---------------------------------------------------------------------
+
+    def voice_of(self, p: Paragraph) -> str:
+        return p.voice or (self.speakers.get(p.speaker, "") if p.speaker else "") or self.default_voice
+
+    def set_paragraph_voice(self, pid: str, voice: str | None) -> None:
+        self.paragraph(pid).voice = voice or None
+        self.voices_changed.emit()
+
+    def set_speaker_voice(self, speaker: str, voice: str | None) -> None:
+        if voice:
+            self.speakers[speaker] = voice
+        else:
+            self.speakers.pop(speaker, None)
+        self.voices_changed.emit()
+
+    def set_defaults(self, voice: str | None = None, params: SamplingParams | None = None) -> None:
+        changed = False
+        if voice is not None and voice != self.default_voice:
+            self.default_voice, changed = voice, True
+        if params is not None and params != self.default_params:
+            self.default_params, changed = params, True
+        if changed:
+            self.voices_changed.emit()
+
+    def stale(self, p: Paragraph) -> bool:
+        """Rendered, but its text, voice or sampler settings differ from its chosen take's."""
+        take = p.current
+        if take is None:
+            return False
+        if take.text != p.spoken_text or take.voice != self.voice_of(p):
+            return True
+        return any(getattr(take.params, f) != getattr(self.default_params, f) for f in STALE_FIELDS)
+
+    def stale_paragraphs(self) -> list[Paragraph]:
+        return [p for p in self.speech() if self.stale(p)]
+
+    def unrendered(self) -> list[Paragraph]:
+        return [p for p in self.speech() if p.current is None]
+
     # ---- takes ----------------------------------------------------------------------------------
 
     def add_take(self, pid: str, done: Done) -> Take:
@@ -190,32 +205,33 @@ class Project:
         number = max((t.number for t in p.takes), default=0) + 1
         take = Take.from_done(pid, number, done)
         take.peaks  # build the waveform pyramid now (ms per minute), not on a later redraw
-        p.takes.append(take)
-        p.current_id = take.id
-        self.takes_changed.emit(pid)
+        self.insert_take(pid, take, len(p.takes), make_current=True)
         return take
 
-    def choose_take(self, pid: str, take_id: str) -> None:
-        p = self.paragraph(pid)
-        p.take(take_id)
-        if p.current_id != take_id:
-            p.current_id = take_id
-            self.takes_changed.emit(pid)
-
-    def delete_take(self, pid: str, take_id: str) -> Take:
-        """Remove a take; if it was chosen, the newest remaining one is chosen."""
-        p = self.paragraph(pid)
-        take = p.take(take_id)
-        p.takes.remove(take)
-        if p.current_id == take_id:
-            p.current_id = p.takes[-1].id if p.takes else None
-        self.takes_changed.emit(pid)
-        return take
-
-    def restore_take(self, pid: str, take: Take, index: int, make_current: bool) -> None:
-        """Put a deleted take back where it was (undo)."""
-        p = self.paragraph(pid)
+    def insert_take(self, pid: str, take: Take, index: int, make_current: bool) -> None:
+        """Put a take in at ``index`` (a new render, or a deleted take coming back on undo)."""
+        p = self._find(pid)
         p.takes.insert(min(index, len(p.takes)), take)
         if make_current or p.current_id is None:
             p.current_id = take.id
         self.takes_changed.emit(pid)
+
+    def choose_take(self, pid: str, take_id: str | None) -> None:
+        p = self._find(pid)
+        if take_id is not None:
+            p.take(take_id)
+        if p.current_id != take_id:
+            p.current_id = take_id
+            self.takes_changed.emit(pid)
+
+    def delete_take(self, pid: str, take_id: str) -> tuple[Take, int, bool]:
+        """Remove a take; if it was chosen, the newest remaining one is chosen.
+        Returns (the take, where it was, whether it was chosen) for undo."""
+        p = self._find(pid)
+        take = p.take(take_id)
+        index, was_current = p.takes.index(take), p.current_id == take_id
+        p.takes.remove(take)
+        if was_current:
+            p.current_id = p.takes[-1].id if p.takes else None
+        self.takes_changed.emit(pid)
+        return take, index, was_current

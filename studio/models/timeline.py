@@ -19,6 +19,7 @@ from studio.models.peaks import PeakPyramid
 from studio.models.project import Project
 
 DEFAULT_GAP = 0.3  # seconds of silence between paragraphs
+DEFAULT_CHAPTER_GAP = 1.5  # and before the first paragraph of a new chapter
 
 
 class Source(Protocol):
@@ -55,18 +56,27 @@ class Segment:
         return self.start + index * FRAME_SECONDS
 
 
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    heading_id: str  # the heading paragraph
+    start: float  # seconds on the timeline
+
+
 class Timeline:
     """Events: ``changed()`` when the layout or a shown take changes (not on every live chunk:
     views poll ``live_version`` on their timers to follow a render)."""
 
-    def __init__(self, project: Project, live: LiveRender, sample_rate: int = 16_000, gap: float = DEFAULT_GAP):
+    def __init__(self, project: Project, live: LiveRender, sample_rate: int = 16_000, gap: float = DEFAULT_GAP,
+                 chapter_gap: float = DEFAULT_CHAPTER_GAP):
         self.project, self.live = project, live
-        self.sample_rate, self.gap = sample_rate, gap
+        self.sample_rate, self.gap, self.chapter_gap = sample_rate, gap, chapter_gap
         self.changed = Emitter()
         self._segments: list[Segment] | None = None
+        self._chapters: list[Chapter] = []
         self.version = 0  # increments on every change, live growth included
         for em in (project.structure_changed, project.takes_changed, project.text_changed,
-                   live.started, live.ended):
+                   project.voices_changed, live.started, live.ended):
             em.connect(lambda *a: self.invalidate())
         live.grew.connect(self._on_live_grew)
 
@@ -79,8 +89,10 @@ class Timeline:
         self._segments = None  # later segments move as the live one grows
         self.version += 1
 
-    def set_gap(self, seconds: float) -> None:
+    def set_gap(self, seconds: float, chapter_seconds: float | None = None) -> None:
         self.gap = max(0.0, float(seconds))
+        if chapter_seconds is not None:
+            self.chapter_gap = max(0.0, float(chapter_seconds))
         self.invalidate()
 
     # ---- layout -------------------------------------------------------------------------------
@@ -88,19 +100,34 @@ class Timeline:
     @property
     def segments(self) -> list[Segment]:
         if self._segments is None:
-            segs, t = [], 0.0
+            segs, chapters, t, new_chapter = [], [], 0.0, False
             for number, p in enumerate(self.project.paragraphs, start=1):
+                if p.heading is not None:
+                    chapters.append([p.heading, p.id, None])
+                    new_chapter = True
+                    continue
                 live = self.live.paragraph_id == p.id
                 source = self.live if live else p.current
                 if source is None or (not live and len(source.audio) == 0):
                     continue
                 if segs:
-                    t += self.gap
+                    t += self.chapter_gap if new_chapter else self.gap
+                new_chapter = False
                 seg = Segment(p.id, number, t, source, live)
                 segs.append(seg)
+                for c in chapters:
+                    if c[2] is None:
+                        c[2] = t  # a chapter starts with its first rendered paragraph
                 t = seg.end
             self._segments = segs
+            self._chapters = [Chapter(title, pid, start) for title, pid, start in chapters if start is not None]
         return self._segments
+
+    @property
+    def chapters(self) -> list["Chapter"]:
+        """The headings that have rendered speech after them, with where that speech starts."""
+        self.segments  # noqa: B018 (lays out chapters too)
+        return self._chapters
 
     @property
     def duration(self) -> float:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from studio.models.project import Project, split_paragraphs
+from studio.models.editing import ProjectEditor
+from studio.models.project import split_paragraphs
 from studio.models.selection import Selection
 
 EDIT_DEBOUNCE_MS = 250
 MAX_SCRIPT_BYTES = 2_000_000
 STATE_COLOURS = {"rendering": "#2e7d32", "queued": "#1565c0", "stale": "#b26a00", "failed": "#c62828",
-                 "cancelled": "#777777", "rendered": None, "not rendered": "#888888"}
+                 "cancelled": "#777777", "rendered": None, "not rendered": "#888888", "chapter": "#6a1b9a"}
 
 
 class ScriptFileError(Exception):
@@ -43,14 +44,43 @@ def read_script_file(path: str | Path) -> str:
 
 
 class ScriptEditor(QtWidgets.QPlainTextEdit):
+    """Undo and redo belong to the project's history (which also undoes renders and take choices),
+    so the editor hands those keys to the window instead of keeping its own stack."""
+
     file_dropped = QtCore.Signal(str)
+    undo_requested = QtCore.Signal()
+    redo_requested = QtCore.Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("script")
         self.setAcceptDrops(True)
+        self.setUndoRedoEnabled(False)
         self.setPlaceholderText("Type or paste the script. A blank line starts a new paragraph; each "
                                 "paragraph is rendered (and re-rendered) on its own. Drop a .txt or .md file here.")
+
+    def event(self, e: QtCore.QEvent) -> bool:
+        if e.type() == QtCore.QEvent.ShortcutOverride and self._history_key(e):
+            e.accept()  # we take the key before any window shortcut does
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e: QtGui.QKeyEvent) -> None:  # noqa: N802
+        kind = self._history_key(e)
+        if kind == "undo":
+            self.undo_requested.emit()
+        elif kind == "redo":
+            self.redo_requested.emit()
+        else:
+            super().keyPressEvent(e)
+
+    @staticmethod
+    def _history_key(e) -> str | None:
+        if e.matches(QtGui.QKeySequence.Undo):
+            return "undo"
+        if e.matches(QtGui.QKeySequence.Redo):
+            return "redo"
+        return None
 
     def _file_urls(self, mime: QtCore.QMimeData) -> list[str]:
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
@@ -75,13 +105,16 @@ class ScriptEditor(QtWidgets.QPlainTextEdit):
         else:
             super().dropEvent(e)
 
-    def replace_all(self, text: str) -> None:
-        """Replace the whole script as one undoable edit (Ctrl+Z brings the old one back)."""
+    def show_text(self, text: str) -> None:
+        """Show text the history brought back, keeping the cursor near where it was."""
+        if text == self.toPlainText():
+            return
+        position = self.textCursor().position()
+        with QtCore.QSignalBlocker(self):
+            self.setPlainText(text)
         cursor = self.textCursor()
-        cursor.beginEditBlock()
-        cursor.select(QtGui.QTextCursor.Document)
-        cursor.insertText(text)
-        cursor.endEditBlock()
+        cursor.setPosition(min(position, len(text)))
+        self.setTextCursor(cursor)
 
     def paragraph_index_at_cursor(self) -> int:
         """0-based index of the paragraph the text cursor is in (or just after)."""
@@ -94,16 +127,15 @@ class ScriptPanel(QtWidgets.QWidget):
 
     error = QtCore.Signal(str)
 
-    def __init__(self, project: Project, selection: Selection, text: str, parent=None) -> None:
+    def __init__(self, editing: ProjectEditor, selection: Selection, parent=None) -> None:
         super().__init__(parent)
-        self.project, self.selection = project, selection
+        self.editing, self.project, self.selection = editing, editing.project, selection
         self.states: dict[str, str] = {}  # pid -> queued/rendering/failed/cancelled (transient render states)
         self.progress: dict[str, int] = {}  # pid -> percent while rendering
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.editor = ScriptEditor()
-        self.editor.setPlainText(text)
-        self._committed: str | None = None
+        self.editor.setPlainText(editing.text)
         lay.addWidget(self.editor, 3)
         self.list = QtWidgets.QListWidget(objectName="paragraphs")
         self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
@@ -116,11 +148,15 @@ class ScriptPanel(QtWidgets.QWidget):
         self.editor.textChanged.connect(self._debounce.start)
         self.editor.cursorPositionChanged.connect(self._select_at_cursor)
         self.editor.file_dropped.connect(self.open_file)
+        editing.text_restored.connect(self._on_text_restored)
         self.list.currentRowChanged.connect(self._on_row)
-        for em in (project.structure_changed, project.text_changed, project.takes_changed):
+        self.list.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.voices: tuple[str, ...] = ()  # the model's voices (set when it loads)
+        for em in (self.project.structure_changed, self.project.text_changed, self.project.takes_changed,
+                   self.project.voices_changed):
             em.connect(lambda *a: self.refresh())
         selection.changed.connect(lambda what: self._show_selected() if what == "paragraph" else None)
-        self.commit_text()
         self.refresh()
 
     # ---- text -----------------------------------------------------------------------------------
@@ -128,10 +164,13 @@ class ScriptPanel(QtWidgets.QWidget):
     def commit_text(self) -> None:
         """Apply pending edits to the project now (renders call this so they see the latest text)."""
         self._debounce.stop()
-        if self.editor.toPlainText() != self._committed:
-            self._committed = self.editor.toPlainText()
-            self.project.set_script(self._committed)
+        if self.editor.toPlainText() != self.editing.text:
+            self.editing.set_text(self.editor.toPlainText())
             self._select_at_cursor()
+
+    def _on_text_restored(self, text: str) -> None:
+        self._debounce.stop()
+        self.editor.show_text(text)
 
     def open_file(self, path: str) -> None:
         try:
@@ -139,8 +178,8 @@ class ScriptPanel(QtWidgets.QWidget):
         except ScriptFileError as e:
             self.error.emit(str(e))
             return
-        self.editor.replace_all(text)
-        self.commit_text()
+        self.commit_text()  # what was typed before the file came is its own undo step
+        self.editing.replace_text(text, "open a script file")
 
     def paragraph_at_cursor(self) -> str | None:
         self.commit_text()
@@ -171,9 +210,11 @@ class ScriptPanel(QtWidgets.QWidget):
 
     def state_of(self, pid: str) -> str:
         p = self.project.paragraph(pid)
+        if p.heading is not None:
+            return "chapter"
         if pid in self.states and self.states[pid] in ("queued", "rendering", "failed"):
             return self.states[pid]
-        if p.stale:
+        if self.project.stale(p):
             return "stale"
         return "rendered" if p.current is not None else "not rendered"
 
@@ -191,6 +232,10 @@ class ScriptPanel(QtWidgets.QWidget):
                 colour = STATE_COLOURS.get(state)
                 if colour:
                     item.setForeground(QtGui.QColor(colour))
+                if state == "chapter":
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 self.list.addItem(item)
         self._show_selected()
 
@@ -206,3 +251,35 @@ class ScriptPanel(QtWidgets.QWidget):
     def _on_row(self, row: int) -> None:
         if row >= 0:
             self.selection.select_paragraph(self.list.item(row).data(QtCore.Qt.UserRole))
+
+    # ---- per-paragraph actions ----------------------------------------------------------------------
+
+    def paragraph_menu(self, pid: str) -> QtWidgets.QMenu:
+        """Voice (this paragraph's, or its speaker's) and order; every action is undoable."""
+        p = self.project.paragraph(pid)
+        menu = QtWidgets.QMenu(self)
+        voice_menu = menu.addMenu("Voice of this paragraph")
+        for name in (None, *self.voices):
+            action = voice_menu.addAction(name or "(the speaker's or the default)",
+                                          lambda v=name: self.editing.set_paragraph_voice(pid, v))
+            action.setCheckable(True)
+            action.setChecked(p.voice == name)
+        if p.speaker:
+            speaker_menu = menu.addMenu(f"Voice of {p.speaker}")
+            for name in (None, *self.voices):
+                action = speaker_menu.addAction(name or "(the default)",
+                                                lambda v=name: self.editing.set_speaker_voice(p.speaker, v))
+                action.setCheckable(True)
+                action.setChecked(self.project.speakers.get(p.speaker) == name)
+        menu.addSeparator()
+        i = self.project.index_of(pid)
+        up = menu.addAction("Move up", lambda: self.editing.move(pid, i - 1))
+        up.setEnabled(i > 0)
+        down = menu.addAction("Move down", lambda: self.editing.move(pid, i + 1))
+        down.setEnabled(i < len(self.project.paragraphs) - 1)
+        return menu
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None:
+            self.paragraph_menu(item.data(QtCore.Qt.UserRole)).exec(self.list.mapToGlobal(pos))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from studio.models.project import Project, Take
+from studio.models.editing import ProjectEditor
+from studio.models.take import Take
 from studio.models.selection import Selection
 
 
@@ -20,9 +21,9 @@ class TakesPanel(QtWidgets.QGroupBox):
     export_latents = QtCore.Signal(object)
     swapped = QtCore.Signal()
 
-    def __init__(self, project: Project, selection: Selection, parent=None) -> None:
+    def __init__(self, editor: ProjectEditor, selection: Selection, parent=None) -> None:
         super().__init__("Takes", parent)
-        self.project, self.selection = project, selection
+        self.editor, self.project, self.selection = editor, editor.project, selection
         self.ab: tuple[str, str, str] | None = None  # (paragraph id, take A id, take B id)
         lay = QtWidgets.QVBoxLayout(self)
         self.list = QtWidgets.QListWidget(objectName="takes")
@@ -52,8 +53,8 @@ class TakesPanel(QtWidgets.QGroupBox):
         self.audio_button.clicked.connect(lambda: self._export(self.export_audio))
         self.latents_button.clicked.connect(lambda: self._export(self.export_latents))
         self.list.currentRowChanged.connect(lambda r: self._update_buttons())
-        project.takes_changed.connect(lambda pid: self.refresh() if pid == self.selection.paragraph_id else None)
-        project.structure_changed.connect(self.refresh)
+        self.project.takes_changed.connect(lambda pid: self.refresh() if pid == self.selection.paragraph_id else None)
+        self.project.structure_changed.connect(self.refresh)
         selection.changed.connect(lambda what: self.refresh() if what == "paragraph" else None)
         self.refresh()
 
@@ -103,12 +104,12 @@ class TakesPanel(QtWidgets.QGroupBox):
     def use_highlighted(self) -> None:
         p, t = self.paragraph(), self.highlighted()
         if p is not None and t is not None:
-            self.project.choose_take(p.id, t.id)
+            self.editor.choose_take(p.id, t.id)
 
     def delete_highlighted(self) -> None:
         p, t = self.paragraph(), self.highlighted()
         if p is not None and t is not None:
-            self.project.delete_take(p.id, t.id)
+            self.editor.delete_take(p.id, t.id)
 
     def start_ab(self) -> None:
         p, t = self.paragraph(), self.highlighted()
@@ -123,7 +124,7 @@ class TakesPanel(QtWidgets.QGroupBox):
             return False
         pid, a, b = self.ab
         p = self.project.paragraph(pid)
-        self.project.choose_take(pid, b if p.current_id == a else a)
+        self.editor.choose_take(pid, b if p.current_id == a else a)
         self.swapped.emit()
         return True
 

@@ -26,6 +26,13 @@ class VoicePanel(QtWidgets.QGroupBox):
     def voice(self) -> str:
         return self.combo.currentText() or self._wanted
 
+    def choose(self, voice: str) -> None:
+        """Select a voice (kept for when the model's voices arrive, if they have not yet)."""
+        self._wanted = voice
+        i = self.combo.findText(voice)
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+
     def apply_model(self, info: ModelInfo) -> None:
         with QtCore.QSignalBlocker(self.combo):
             self.combo.clear()

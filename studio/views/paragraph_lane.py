@@ -41,7 +41,7 @@ class ParagraphLane(TimePane):
     def _kind(self, seg) -> str:
         p = self.timeline.project.paragraph(seg.paragraph_id)
         return ("live" if seg.live else "selected" if p.id == self.selection.paragraph_id
-                else "stale" if p.stale else "normal")
+                else "stale" if self.timeline.project.stale(p) else "normal")
 
     def repaint_content(self) -> None:
         segs = self.timeline.segments

@@ -26,6 +26,8 @@ def make_studio(qtbot, tmp_path):
             settings.setdefault("sampler_model", model)  # the sampler below is already tuned for this model
             save(Settings(text=text, sampler=sampler or {"max_seconds": 1.0}, **settings), settings_file)
         studio = build_studio(model=model, device="cpu", settings_file=settings_file, threads=1)
+        # pytest-qt closes the window after each test: answer "Discard" unless a test asks for real
+        studio.window.projects.ask = lambda title, text, buttons, default: "Discard"
         made.append(studio)
         qtbot.addWidget(studio.window)
         studio.window.show()
@@ -37,6 +39,7 @@ def make_studio(qtbot, tmp_path):
 
     yield make
     for studio in made:
+        studio.window.projects.ask = lambda title, text, buttons, default: "Discard"
         studio.window.close()  # saves settings and stops the engine thread
         studio.bridge.shutdown()
 

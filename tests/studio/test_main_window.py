@@ -214,7 +214,7 @@ def test_editing_a_paragraph_marks_it_stale(qtbot, make_studio):
     _render_all(qtbot, w)
     w.editor.setPlainText("One.\n\nTwo, changed.")
     w.script_panel.commit_text()
-    assert w.project.paragraphs[1].stale and not w.project.paragraphs[0].stale
+    assert w.project.stale(w.project.paragraphs[1]) and not w.project.stale(w.project.paragraphs[0])
     assert "[stale" in w.script_panel.list.item(1).text()
 
 
@@ -265,8 +265,8 @@ def test_dropped_text_file_becomes_the_script_and_bad_files_are_explained(qtbot,
     drop = QtGui.QDropEvent(pos, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier)
     w.editor.dropEvent(drop)
     assert [p.text for p in w.project.paragraphs] == ["# Intro", "Welcome to the show.", "Second paragraph."]
-    w.editor.undo()  # the drop is one undoable edit
-    w.script_panel.commit_text()
+    w.undo()  # the drop is one undoable step
+    assert w.editor.toPlainText() == "Hello there."
     assert [p.text for p in w.project.paragraphs] == ["Hello there."]
     binary = tmp_path / "sound.txt"
     binary.write_bytes(b"RIFF\x00\x00\x00\x00WAVE")
