@@ -30,3 +30,42 @@ class ByteTokenizer:
 
     def decode(self, ids: list[int]) -> str:
         return bytes(i - self.offset for i in ids if self.offset <= i < self.offset + 256).decode("utf-8", "replace")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026\u3002\uff01\uff1f])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:\u3001\uff0c])\s+")
+
+
+def split_sentences(text: str, max_chars: int) -> list[str]:
+    """Cut text into consecutive chunks of whole sentences, each at most ``max_chars`` long.
+
+    Sentences are grouped greedily; a sentence longer than ``max_chars`` is cut after a clause mark,
+    else at a space, else hard. Only the whitespace at the cuts is dropped: joining the chunks with
+    single spaces gives the text back (up to that whitespace).
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        pieces.extend(_cut_long(sentence, max_chars))
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 1 + len(piece) <= max_chars:
+            chunks[-1] = f"{chunks[-1]} {piece}"
+        elif piece:
+            chunks.append(piece)
+    return chunks
+
+
+def _cut_long(sentence: str, max_chars: int) -> list[str]:
+    out: list[str] = []
+    rest = sentence.strip()
+    while len(rest) > max_chars:
+        head = rest[: max_chars + 1]
+        cuts = [m.start() for m in _CLAUSE_END.finditer(head)] or [i for i, ch in enumerate(head) if ch.isspace()]
+        cut = max((c for c in cuts if c > 0), default=max_chars)
+        out.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        out.append(rest)
+    return out
