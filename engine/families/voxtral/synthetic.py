@@ -86,7 +86,7 @@ def tiny_params(voice_rows: int = 10) -> dict[str, Any]:
                                            n_heads=4, n_kv_heads=2)
     tk = p["multimodal"]["audio_tokenizer_args"]
     tk.update(semantic_codebook_size=126, semantic_dim=8, dim=32, hidden_dim=64, head_dim=4, n_heads=8, n_kv_heads=8,
-              decoder_transformer_lengths_str="1,1,1,1")
+              )
     p["_voice_rows"] = voice_rows  # not in params.json: how many rows the biggest voice gets
     return p
 
