@@ -70,6 +70,10 @@ class Engine:
         name = model if model is not None else self.config.model
         with torch.inference_mode():
             m = load_model(name, self.device, self.dtype)
+        return self._install(m)
+
+    def _install(self, m: LoadedModel) -> ModelInfo:
+        """Make ``m`` the engine's model (the benchmarks hand in modules built in memory)."""
         self.model = m
         cfg = m.config
         d = cfg.sampling

@@ -210,3 +210,12 @@ def test_tokenizer_without_an_audio_section_is_refused(voxtral_dir, tmp_path):
     (tmp_path / "tekken.json").write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="no audio section with voice_num_audio_tokens"):
         load_tekken(tmp_path / "tekken.json")
+
+
+def test_speed_benchmark_runs_at_tiny_size_on_cpu(capsys):
+    """The GPU benchmark's code path (random weights built on the device, fixed frame count) on a CPU."""
+    from engine.bench_voxtral import main
+
+    assert main(["--size", "tiny", "--device", "cpu", "--frames", "6", "--repeats", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "6 frames" in out and "eager" in out

@@ -118,27 +118,27 @@ def tekken_json(vocab_size: int, voices: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def fill_random_(name: str, t: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fill tensor ``t`` (the release's tensor ``name``) in place with random but well-scaled values."""
+    shape = tuple(t.shape)
+    if name.endswith("norm.weight"):
+        return t.normal_(1.0, 0.1, generator=generator)
+    if name.endswith(("attention_scale", "ffn_scale")):
+        return t.normal_(0.1, 0.02, generator=generator)
+    if name.endswith("cluster_usage"):
+        return t.uniform_(0.5, 2.5, generator=generator)
+    if name.endswith("original0") or "embeddings" in name or name.endswith("embedding_sum"):
+        return t.normal_(0.0, 1.0, generator=generator)  # weight-norm g may be negative, as in the release
+    fan_in = shape[1] * (shape[2] if len(shape) > 2 else 1)
+    return t.normal_(0.0, 1.0 / math.sqrt(fan_in), generator=generator)
+
+
 def random_release_tensors(params: dict[str, Any], seed: int = 0) -> dict[str, torch.Tensor]:
     """Every tensor of the released layout for ``params``, random but well scaled, in bf16."""
     cfg = parse_params(_public(params), "synthetic").config
     g = torch.Generator().manual_seed(seed)
-    out = {}
-    for name, shape in release_manifest(cfg).items():
-        if name.endswith("norm.weight"):
-            t = 1.0 + 0.1 * torch.randn(shape, generator=g)
-        elif name.endswith(("attention_scale", "ffn_scale")):
-            t = 0.1 + 0.02 * torch.randn(shape, generator=g)
-        elif name.endswith("cluster_usage"):
-            t = 0.5 + torch.rand(shape, generator=g) * 2
-        elif name.endswith("original0"):  # weight-norm magnitude g; may be negative in the release
-            t = torch.randn(shape, generator=g)
-        elif "embeddings" in name or name.endswith("embedding_sum"):
-            t = torch.randn(shape, generator=g)
-        else:
-            fan_in = shape[1] * (shape[2] if len(shape) > 2 else 1)
-            t = torch.randn(shape, generator=g) / math.sqrt(fan_in)
-        out[name] = t.to(torch.bfloat16).contiguous()
-    return out
+    return {name: fill_random_(name, torch.empty(shape), g).to(torch.bfloat16).contiguous()
+            for name, shape in release_manifest(cfg).items()}
 
 
 def write_checkpoint(folder: Path, params: dict[str, Any] | None = None, seed: int = 0) -> Path:
