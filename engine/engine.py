@@ -40,7 +40,6 @@ from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
 from engine.nn.flow_graph import FlowSampler
 from engine.nn.tts_model import END, N_SPECIAL
-from engine.prompting import DEFAULT_VOICE
 SECONDS_PER_CHAR = 0.2
 """Max-frames guard: no request renders longer than 2 s + 0.2 s per character (about 3x speech)."""
 FIRST_CHUNK_FRAMES, CHUNK_FRAMES = 1, 4
