@@ -92,7 +92,8 @@ class EngineConfig:
     model: a built-in model name or a model folder (None = the default built-in model).
     device: auto (CUDA when present), cpu, cuda or cuda:N. dtype: auto (bf16 on CUDA, fp32 on CPU),
     fp32, bf16 or fp16. threads: torch CPU threads (None = up to 8). decode_context: frames of left
-    context for streaming codec decode.
+    context for streaming codec decode. cuda_graphs: replay the flow head from CUDA graphs on a GPU
+    (False runs it eagerly, for comparison).
     """
 
     model: str | None = None
@@ -100,6 +101,7 @@ class EngineConfig:
     dtype: str = "auto"
     threads: int | None = None
     decode_context: int = 25
+    cuda_graphs: bool = True
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,16 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class VoiceInfo:
+    """A model's voice as the user picks it: name, language, gender and style (empty when none)."""
+
+    name: str
+    language: str = ""
+    gender: str = ""
+    style: str = ""
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the engine tells a caller about a loaded model."""
 
@@ -168,6 +180,8 @@ class ModelInfo:
     acoustic_levels: int = 21
     unsupported: tuple[tuple[str, str], ...] = ()
     """Sampling parameters this model cannot honour, each with the reason (field name, reason)."""
+    voice_details: tuple[VoiceInfo, ...] = ()
+    """Language and gender per voice where the model knows them (the released Voxtral presets)."""
 
 
 # ---- events: what a job yields ------------------------------------------------------------------

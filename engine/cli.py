@@ -51,10 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("-q", "--quiet", action="store_true")
     _params_args(say)
 
-    models = sub.add_parser("models", help="list the built-in models")
-    models.add_argument("--device", default="cpu")
+    models = sub.add_parser("models", help="list the built-in and registered models; add or remove a folder")
+    models_sub = models.add_subparsers(dest="models_command")
+    add = models_sub.add_parser("add", help="register a model folder (e.g. a Voxtral-4B-TTS-2603 download)")
+    add.add_argument("path", help="the folder (consolidated.safetensors, params.json, tekken.json, voice_embedding/)")
+    add.add_argument("--name", help="the name to use it under (default: the folder's name)")
+    add.add_argument("--replace", action="store_true", help="overwrite a registered model of the same name")
+    remove = models_sub.add_parser("remove", help="forget a registered model (its files stay)")
+    remove.add_argument("name")
     voices = sub.add_parser("voices", help="list a model's voices")
     voices.add_argument("--model")
+    voices.add_argument("--device", default="cpu", help="where to load the model to read its voices")
     studio = sub.add_parser("studio", help="open the desktop studio (other options: timbre studio -- --help)")
     studio.add_argument("--model")
     studio.add_argument("--device")
@@ -116,7 +123,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     info = engine.load()
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     log(f"model {info.name} ({info.model_hash}, {info.parameters / 1e6:.1f}M parameters) on {info.device}")
-    if not info.trained:
+    if not info.trained or "WARNING" in info.note:
         log(f"note: {info.name} has {info.note}")
     d = info.default_params
     params = SamplingParams(
@@ -159,23 +166,65 @@ def cmd_say(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from engine.model_files import builtin_models, default_model_name, read_config
+    from engine.model_registry import load_registry, registry_path
 
+    if args.models_command == "add":
+        return cmd_models_add(args)
+    if args.models_command == "remove":
+        from engine.model_registry import unregister
+
+        entry = unregister(args.name)
+        print(f"removed {entry.name} from the registry (its folder {entry.path} is untouched)")
+        return 0
     default = default_model_name()
     for name, folder in builtin_models().items():
         cfg = read_config(folder)
         state = "trained" if cfg.trained else "UNTRAINED (random weights, noise)"
         mark = "*" if name == default else " "
         print(f"{mark} {name:<16} family={cfg.family} {cfg.codec.sample_rate} Hz  {state}  {folder}")
-    print("(* = default)")
+    registered = load_registry()
+    for name, m in registered.items():
+        there = "" if Path(m.path).is_dir() else "  (FOLDER MISSING)"
+        print(f"  {name:<16} family={m.family} registered  {m.path}{there}")
+    print(f"(* = default; registered models are kept in {registry_path()})")
+    return 0
+
+
+def cmd_models_add(args: argparse.Namespace) -> int:
+    from engine.families.voxtral.checkpoint import WEIGHTS, inspect_folder, is_voxtral_folder
+    from engine.model_files import CONFIG_NAME, WEIGHTS_NAME, file_hash, read_config
+    from engine.model_registry import register
+
+    folder = Path(args.path).expanduser().resolve()
+    name = args.name or folder.name
+    if (folder / CONFIG_NAME).is_file():
+        family, weights = read_config(folder).family, folder / WEIGHTS_NAME
+        if not weights.is_file():
+            raise EngineError(f"model folder {folder} has no {WEIGHTS_NAME}")
+    elif folder.is_dir() and not is_voxtral_folder(folder) and not (folder / "params.json").exists():
+        raise EngineError(f"{folder} is neither a Voxtral TTS download (params.json, {WEIGHTS}, tekken.json, "
+                          f"voice_embedding/) nor a timbre model folder ({CONFIG_NAME})")
+    else:
+        checked = inspect_folder(folder, name)  # raises with every problem listed
+        family, weights = "voxtral", folder / WEIGHTS
+        print(f"checked {folder}: {len(checked.voices)} preset voices, all tensors as released", file=sys.stderr)
+    size_gb = weights.stat().st_size / 1e9
+    print(f"hashing {weights.name} ({size_gb:.1f} GB) once, so later loads can skip it ...", file=sys.stderr)
+    entry = register(name, folder, family, weights, file_hash(weights), replace=args.replace)
+    print(f"registered {entry.name} ({entry.family}, {entry.weights_hash}): timbre say --model {entry.name} ...")
     return 0
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
     from engine.engine import Engine, EngineConfig
 
-    info = Engine(EngineConfig(model=args.model, device="cpu")).load()
-    for v in info.voices:
-        print(v)
+    info = Engine(EngineConfig(model=args.model, device=args.device)).load()
+    for v in info.voice_details or ():
+        details = ", ".join(x for x in (v.language, v.gender, v.style) if x)
+        print(f"{v.name:<18} {details}" if details else v.name)
+    if not info.can_clone:
+        print(f"(model {info.name}: preset voices only; cloning a voice from a clip is not possible with this model"
+              + (": its codec encoder was not released)" if info.family == "voxtral" else ")"))
     if not info.trained:
         print(f"(model {info.name}: {info.note})", file=sys.stderr)
     return 0

@@ -3,6 +3,9 @@
 Not thread-safe: one thread (``EngineWorker``) owns an Engine. Same model + text + voice + params +
 seed gives identical frames on the same device, because all noise is drawn from one seeded CPU
 generator in a fixed order (semantic sample if any, then the flow's start noise, per frame).
+
+A family's prompter may cut long text into consecutive chunks (sentences): each gets a fresh backbone
+context, frames are numbered on across chunks, and one codec stream decodes them all.
 """
 
 from __future__ import annotations
@@ -32,13 +35,11 @@ from engine.api import (
     Started,
     SynthesisRequest,
 )
-from engine.codec.voxtral_codec import StreamingDecoder
+from engine.codec.decode_worker import ChunkDecoder
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
+from engine.nn.flow_graph import FlowSampler
 from engine.nn.tts_model import END, N_SPECIAL
-from engine.text import ByteTokenizer
-
-DEFAULT_VOICE = "default"
 SECONDS_PER_CHAR = 0.2
 """Max-frames guard: no request renders longer than 2 s + 0.2 s per character (about 3x speech)."""
 FIRST_CHUNK_FRAMES, CHUNK_FRAMES = 1, 4
@@ -53,6 +54,7 @@ class Engine:
         self.threads = apply_threads(self.config.threads) if self.device.type == "cpu" else None
         self.model: LoadedModel | None = None
         self.info: ModelInfo | None = None
+        self._flow: FlowSampler | None = None
 
     # ---- loading ------------------------------------------------------------------------------
 
@@ -67,22 +69,28 @@ class Engine:
         name = model if model is not None else self.config.model
         with torch.inference_mode():
             m = load_model(name, self.device, self.dtype)
+        return self._install(m)
+
+    def _install(self, m: LoadedModel) -> ModelInfo:
+        """Make ``m`` the engine's model (the benchmarks hand in modules built in memory)."""
         self.model = m
         cfg = m.config
-        if cfg.tts.tokenizer != "bytes":
-            raise EngineError(f"tokenizer {cfg.tts.tokenizer!r} is not supported by this family")
-        self._tokenizer = ByteTokenizer(cfg.tts.tokens, cfg.tts.backbone.vocab_size)
         d = cfg.sampling
+        self._flow = FlowSampler(m.tts.acoustic_transformer, use_graphs=self.config.cuda_graphs)
+        with torch.inference_mode():
+            self._flow.warm_up(d.steps, d.guidance)
         n_params = sum(p.numel() for p in m.tts.parameters()) + sum(p.numel() for p in m.codec.parameters())
         note = cfg.note or ("" if cfg.trained else "untrained random weights: output is noise, not speech")
+        voices = m.prompter.voices
         self.info = ModelInfo(
             name=m.name, family=cfg.family, model_hash=m.model_hash, sample_rate=cfg.codec.sample_rate,
             acoustic_dim=cfg.tts.acoustic_dim, semantic_size=cfg.tts.semantic_codebook_size,
             parameters=n_params, device=describe(self.device, self.dtype), dtype=str(self.dtype).removeprefix("torch."),
             trained=cfg.trained,
             default_params=SamplingParams(steps=d.steps, guidance=d.guidance, temperature=d.temperature),
-            voices=(DEFAULT_VOICE, *sorted(set(m.voices) - {DEFAULT_VOICE})), can_clone=cfg.codec.has_encoder, note=note,
-            acoustic_levels=cfg.tts.acoustic_levels, unsupported=d.unsupported_pairs(),
+            voices=tuple(v.name for v in voices), can_clone=m.prompter.can_clone and cfg.codec.has_encoder,
+            note=note, voice_details=voices, acoustic_levels=cfg.tts.acoustic_levels,
+            unsupported=d.unsupported_pairs(),
         )
         return self.info
 
@@ -95,13 +103,13 @@ class Engine:
     # ---- synthesis ----------------------------------------------------------------------------
 
     def voice_codes(self, voice: str) -> torch.Tensor | None:
+        """Reference codes [N, 1 + K] of one of the model's voices (None for preset-embedding voices)."""
         m = self._require_model()
-        if voice == DEFAULT_VOICE:
-            return m.voices.get(DEFAULT_VOICE)
-        if voice not in m.voices:
-            raise EngineError(f"unknown voice {voice!r} for model {m.name}: choose from "
-                              f"{', '.join(self.info.voices if self.info else ())}")
-        return m.voices[voice]
+        codes = getattr(m.prompter, "codes", None)
+        if codes is None:
+            m.prompter.chunks(".", voice)  # checks the name (and refuses clips) the family's way
+            return None
+        return codes(voice)
 
     def max_frames(self, text: str, params: SamplingParams, prompt_len: int) -> int:
         m = self._require_model()
@@ -130,62 +138,67 @@ class Engine:
 
     def _generate(self, m: LoadedModel, request: SynthesisRequest, seed: int, cancel: CancelToken,
                   t0: float) -> Iterator[Event]:
-        p, tts, codec = request.params, m.tts, m.codec
-        voice = self.voice_codes(request.voice)
-        text_ids = self._tokenizer.encode(request.text)
-        rows = tts.voice_rows(voice.to(self.device)) if voice is not None else None
-        ids = tts.prompt_ids(text_ids, 0 if rows is None else rows.shape[0])
-        max_frames = self.max_frames(request.text, p, len(ids))
-        yield Started(request, seed, max_frames)
+        p, tts = request.params, m.tts
+        chunks = m.prompter.chunks(request.text, request.voice)
+        caps = [self.max_frames(c.text, p, len(c.ids)) for c in chunks]
+        total = min(sum(caps), max(1, int(round(p.max_seconds * FRAME_RATE))))
+        yield Started(request, seed, total)
         gen = torch.Generator().manual_seed(seed)
-        cache = tts.backbone.new_cache(capacity=len(ids) + max_frames + 1)
-        cancel.raise_if_cancelled()
-        h = tts.prefill(tts.embed_prompt(ids, rows), cache)
-        decoder = StreamingDecoder(codec, self.config.decode_context)
+        decoder = ChunkDecoder(m.codec, self.config.decode_context, overlap=self.device.type == "cuda")
         frames: list[Frame] = []
         pending: list[torch.Tensor] = []
         audio: list[np.ndarray] = []
-        written, first_audio = 0, 0.0
-        sr, k = codec.cfg.sample_rate, tts.cfg.acoustic_dim
-        for i in range(max_frames):
-            cancel.raise_if_cancelled()
-            noise = torch.randn(1, k, generator=gen) * p.temperature
-            out = tts.step(h, noise.to(self.device), p.steps, p.guidance, p.semantic_temperature, p.semantic_top_k,
-                           gen, p.keep_trajectory)
-            if out.semantic == END:
-                frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),
-                              np.full(1 + k, -1, dtype=np.int64), None, end_of_speech=True)
-                frames.append(frame)
-                yield FrameEvent(frame)
-                break
-            raw = torch.cat([torch.tensor([out.semantic - N_SPECIAL]), out.levels.cpu()])
-            frame = Frame(i, out.semantic - N_SPECIAL, out.semantic_prob, out.acoustic.cpu().numpy(), raw.numpy(),
-                          None if out.trajectory is None else out.trajectory.cpu().numpy())
-            frames.append(frame)
-            yield FrameEvent(frame)
-            pending.append(raw)
-            if len(pending) >= (FIRST_CHUNK_FRAMES if not audio else CHUNK_FRAMES):
-                chunk = self._decode(decoder, pending)
+        first_audio = 0.0
+        sr, k = m.codec.cfg.sample_rate, tts.cfg.acoustic_dim
+
+        def emit(wait: bool = False) -> Iterator[AudioChunk]:
+            nonlocal first_audio
+            for chunk in decoder.ready(wait):
                 if not audio:
                     first_audio = time.perf_counter() - t0
+                start = sum(len(a) for a in audio)
                 audio.append(chunk)
-                yield AudioChunk(chunk, written, sr)
-                written += len(chunk)
-            yield Progress(i + 1, max_frames, time.perf_counter() - t0)
-            h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache)
-        if pending:
-            chunk = self._decode(decoder, pending)
-            if not audio:
-                first_audio = time.perf_counter() - t0
-            audio.append(chunk)
-            yield AudioChunk(chunk, written, sr)
+                yield AudioChunk(chunk, start, sr)
+
+        try:
+            for n, (chunk, cap) in enumerate(zip(chunks, caps)):
+                cancel.raise_if_cancelled()
+                cache = tts.backbone.new_cache(capacity=len(chunk.ids) + cap + 1)
+                h = tts.prefill(tts.embed_prompt(chunk.ids, chunk.voice_rows), cache)
+                for _ in range(cap):
+                    if len(frames) >= total or (frames and frames[-1].end_of_speech):
+                        break
+                    cancel.raise_if_cancelled()
+                    i = len(frames)
+                    noise = torch.randn(1, k, generator=gen) * p.temperature
+                    out = tts.step(h, noise.to(self.device), p.steps, p.guidance, p.semantic_temperature,
+                                   p.semantic_top_k, gen, p.keep_trajectory, self._flow)
+                    if out.semantic == END:
+                        if n == len(chunks) - 1:  # a chunk's end inside the text is not the end of speech
+                            frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),
+                                          np.full(1 + k, -1, dtype=np.int64), None, end_of_speech=True)
+                            frames.append(frame)
+                            yield FrameEvent(frame)
+                        break
+                    raw = torch.cat([torch.tensor([out.semantic - N_SPECIAL]), out.levels.cpu()])
+                    frame = Frame(i, out.semantic - N_SPECIAL, out.semantic_prob, out.acoustic.cpu().numpy(),
+                                  raw.numpy(), None if out.trajectory is None else out.trajectory.cpu().numpy())
+                    frames.append(frame)
+                    yield FrameEvent(frame)
+                    pending.append(raw)
+                    if len(pending) >= (FIRST_CHUNK_FRAMES if not audio else CHUNK_FRAMES):
+                        decoder.submit(torch.stack(pending))
+                        pending.clear()
+                    yield from emit(wait=not audio)  # the first chunk as soon as it exists, then no waiting
+                    yield Progress(i + 1, total, time.perf_counter() - t0)
+                    h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache)
+            if pending:
+                decoder.submit(torch.stack(pending))
+            yield from emit(wait=True)
+        finally:
+            decoder.close()
         wav = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
         yield Done(request, seed, tuple(frames), wav, sr, m.name, m.model_hash, time.perf_counter() - t0, first_audio)
-
-    def _decode(self, decoder: StreamingDecoder, pending: list[torch.Tensor]) -> np.ndarray:
-        codes = torch.stack(pending).to(self.device)
-        pending.clear()
-        return decoder.push(codes).float().clamp(-1.0, 1.0).cpu().numpy()
 
     def render(self, request: SynthesisRequest, cancel: CancelToken | None = None) -> Done:
         """Run a request to the end and return its Done event."""

@@ -2,7 +2,9 @@
 
 A model folder holds ``config.json`` (strict ModelConfig, with format_version) and
 ``model.safetensors`` (keys ``tts.*`` and ``codec.*``), and optionally ``voices/<name>.safetensors``
-(key ``codes``: raw reference codes [N, 1 + K]).
+(key ``codes``: raw reference codes [N, 1 + K]). A folder in the released Voxtral layout
+(params.json + consolidated.safetensors) is loaded by ``engine.families.voxtral``; names registered
+with ``timbre models add`` resolve to their folders.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from engine.atomic import write_atomic, write_text_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ConfigError, ModelConfig, from_dict, to_dict
 from engine.nn.tts_model import VoxtralTTS
+from engine.prompting import BytePrompter, Prompter
 
 CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
 
@@ -47,16 +50,34 @@ def default_model_name() -> str:
 
 
 def resolve_model(name_or_path: str | None) -> Path:
-    """A built-in model name or a folder path -> the model folder; EngineError names the choices."""
+    """A built-in or registered model name, or a folder path -> the model folder; EngineError names the choices."""
+    from engine.families.voxtral.checkpoint import is_voxtral_folder
+    from engine.model_registry import load_registry
+
     name = name_or_path or default_model_name()
     models = builtin_models()
     if name in models:
         return models[name]
+    registered = load_registry()
+    if name in registered:
+        folder = Path(registered[name].path)
+        if not folder.is_dir():
+            raise EngineError(f"model {name!r} is registered at {folder}, but that folder is gone "
+                              f"(timbre models remove {name}, then add it again)")
+        return folder
     path = Path(name).expanduser()
-    if path.is_dir() and (path / CONFIG_NAME).is_file():
+    if path.is_dir() and ((path / CONFIG_NAME).is_file() or is_voxtral_folder(path)):
         return path
-    known = ", ".join(models) or "none"
-    raise EngineError(f"unknown model {name!r}: not a built-in model ({known}) nor a model folder with {CONFIG_NAME}")
+    known = ", ".join([*models, *registered]) or "none"
+    raise EngineError(f"unknown model {name!r}: not a built-in or registered model ({known}) nor a model folder "
+                      f"({CONFIG_NAME}, or a Voxtral download with params.json)")
+
+
+def model_name(name_or_path: str | None, folder: Path) -> str:
+    """The name a model is shown under: its registered name, else its folder's name."""
+    from engine.model_registry import load_registry
+
+    return name_or_path if name_or_path and name_or_path in load_registry() else folder.name
 
 
 def read_config(folder: Path) -> ModelConfig:
@@ -87,11 +108,16 @@ class LoadedModel:
     tts: VoxtralTTS
     codec: VoxtralCodec
     model_hash: str
-    voices: dict[str, torch.Tensor]  # name -> raw codes [N, 1 + K]
+    voices: dict[str, torch.Tensor]  # name -> raw codes [N, 1 + K] (our own models; empty for presets)
+    prompter: Prompter
 
 
 def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
     folder = resolve_model(name_or_path)
+    if not (folder / CONFIG_NAME).is_file():
+        from engine.families.voxtral.family import load_voxtral
+
+        return load_voxtral(folder, model_name(name_or_path, folder), device, dtype)
     cfg = read_config(folder)
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
@@ -112,7 +138,8 @@ def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtyp
     if vdir.is_dir():
         for p in sorted(vdir.glob("*.safetensors")):
             voices[p.stem] = load_file(str(p))["codes"].long()
-    return LoadedModel(folder.name, folder, cfg, tts, codec, file_hash(weights), voices)
+    return LoadedModel(folder.name, folder, cfg, tts, codec, file_hash(weights), voices,
+                       BytePrompter(folder.name, tts, voices))
 
 
 def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], prefix: str, where: Path) -> None:

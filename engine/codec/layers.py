@@ -67,7 +67,7 @@ def fold_weight_norm(module: nn.Module) -> int:
 def alibi_slopes(n_heads: int) -> torch.Tensor:
     """[1, r, r^2, ...] with r = 2^(-8 / n_heads) (vLLM-omni / Tenstorrent convention)."""
     r = 2.0 ** (-8.0 / n_heads)
-    return torch.tensor([r**h for h in range(n_heads)], dtype=torch.float32)
+    return torch.tensor([r**h for h in range(n_heads)], dtype=torch.float32, device="cpu")
 
 
 def window_bias(n: int, window: int, slopes: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -91,7 +91,7 @@ class VoxtralCodec(nn.Module):
                 dec.append(CausalConvTranspose1d(cfg.dim, cfg.dim, k, s))
                 window *= s
         self.decoder_blocks = nn.ModuleList(dec)
-        self.output_proj = CausalConv1d(cfg.dim, cfg.patch_size, 7, pad_mode="reflect")
+        self.output_proj = CausalConv1d(cfg.dim, cfg.patch_size, cfg.patch_proj_kernel_size, pad_mode="reflect")
 
     @property
     def samples_per_frame(self) -> int:

@@ -21,15 +21,20 @@ def pad_to(n: int, multiple: int = 128) -> int:
 
 
 class TimeEmbedding(nn.Module):
-    """t [B] -> cat(cos(t f), sin(t f)) [B, dim], f = exp(-ln(1e4) * arange(dim/2) / (dim/2))."""
+    """t [B] -> cat(cos(t f), sin(t f)) [B, dim], f = exp(-ln(1e4) * arange(dim/2) / (dim/2)).
+
+    f is recomputed, never loaded (the released checkpoint has no ``inv_freq``), and kept in fp32 as a
+    plain attribute so that casting the model to bf16 or building it on the meta device leaves it alone.
+    """
 
     def __init__(self, dim: int) -> None:
         super().__init__()
         half = dim // 2
-        inv = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-        self.register_buffer("inv_freq", inv, persistent=False)  # absent from checkpoints: recomputed
+        self.inv_freq = torch.exp(-math.log(10000.0) * torch.arange(half, device="cpu").float() / half)
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
+        if self.inv_freq.device != t.device:
+            self.inv_freq = self.inv_freq.to(t.device)
         emb = t.float()[:, None] * self.inv_freq[None, :]
         return torch.cat([emb.cos(), emb.sin()], dim=-1)
 
@@ -78,22 +83,33 @@ class AcousticHead(nn.Module):
         Returns x [B, K] and, if asked, the trajectory [steps + 1, B, K]. With guidance != 1 the
         conditional and unconditional branches run as one batch of 2B per step.
         """
+        alpha = None
+        if guidance != 1.0:
+            # a tensor in the model dtype, as the reference computes 1 - alpha (bit-exact CFG weights)
+            alpha = torch.full((h.shape[0], 1), guidance, dtype=h.dtype, device=h.device)
+        ts = torch.linspace(0.0, 1.0, steps + 1, device=h.device)
+        x, traj = self.integrate(h, noise.to(h.dtype), alpha, ts)
+        return x, (traj if keep_trajectory else None)
+
+    def integrate(self, h: torch.Tensor, x: torch.Tensor, alpha: torch.Tensor | None,
+                  ts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ODE itself, free of Python-side branching on values (so a CUDA graph can capture it).
+
+        h [B, D], x [B, K] at t = ts[0], alpha [B, 1] or None (no guidance), ts [steps + 1]
+        -> x at t = ts[-1] [B, K] and the trajectory [steps + 1, B, K].
+        """
         b = h.shape[0]
         cond = self.llm_projection(h)  # (B, dim)
-        guided = guidance != 1.0
-        if guided:
+        if alpha is not None:
             cond = torch.cat([cond, torch.zeros_like(cond)], dim=0)  # (2B, dim): zeroed hidden = uncond
-        ts = torch.linspace(0.0, 1.0, steps + 1, device=h.device)
-        x = noise.to(h.dtype)
-        traj = [x] if keep_trajectory else None
-        for i in range(steps):
+        traj = [x]
+        for i in range(ts.shape[0] - 1):
             dt = ts[i + 1] - ts[i]
-            if guided:
+            if alpha is not None:
                 v = self.velocity(torch.cat([x, x]), ts[i].expand(2 * b), cond)
-                v = guidance * v[:b] + (1.0 - guidance) * v[b:]
+                v = alpha * v[:b] + (1 - alpha) * v[b:]
             else:
                 v = self.velocity(x, ts[i].expand(b), cond)
             x = x + v * dt
-            if traj is not None:
-                traj.append(x)
-        return x, (torch.stack(traj) if traj is not None else None)
+            traj.append(x)
+        return x, torch.stack(traj)

@@ -34,10 +34,15 @@ class SwiGLU(nn.Module):
 
 
 def rope_frequencies(head_dim: int, max_len: int, theta: float) -> torch.Tensor:
-    """cos and sin of the rotation angles, float32 [max_len, head_dim // 2, 2] (interleaved pairs)."""
-    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    angles = torch.outer(torch.arange(max_len, dtype=torch.float64), inv)
-    return torch.stack([angles.cos(), angles.sin()], dim=-1).float()
+    """cos and sin of the rotation angles, float32 [max_len, head_dim // 2, 2] (interleaved pairs).
+
+    Computed in float32 exactly as mistral-inference and the reference implementations do (bit-exact
+    parity matters more than the last ulp of the angle). Always on the CPU, also while modules are
+    built on the meta device for loading.
+    """
+    inv = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device="cpu").float() / head_dim))
+    angles = torch.outer(torch.arange(max_len, device="cpu").float(), inv)
+    return torch.stack([angles.cos(), angles.sin()], dim=-1)
 
 
 def apply_rope(x: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ Code spaces: "raw" codes are what the codec uses (semantic 0..S-1, acoustic 0..L
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -16,6 +17,9 @@ from engine.nn.backbone import Backbone
 from engine.nn.flow_head import AcousticHead, pad_to
 from engine.nn.fsq import fsq_encode
 from engine.nn.layers import KVCache
+
+if TYPE_CHECKING:
+    from engine.nn.flow_graph import FlowSampler
 
 EMPTY, END = 0, 1
 N_SPECIAL = 2
@@ -27,7 +31,7 @@ class AudioCodebookEmbeddings(nn.Module):
     def __init__(self, semantic_size: int, acoustic_dim: int, acoustic_levels: int, dim: int) -> None:
         super().__init__()
         sizes = [semantic_size + N_SPECIAL] + [acoustic_levels + N_SPECIAL] * acoustic_dim
-        offsets = torch.tensor([0] + sizes[:-1]).cumsum(0)  # cumsum of the unpadded sizes
+        offsets = torch.tensor([0] + sizes[:-1], device="cpu").cumsum(0)  # cumsum of the unpadded sizes
         self.register_buffer("offsets", offsets, persistent=False)
         self.embeddings = nn.Embedding(pad_to(sum(sizes)), dim)
 
@@ -101,8 +105,11 @@ class VoxtralTTS(nn.Module):
 
     def step(self, h: torch.Tensor, noise: torch.Tensor, steps: int, guidance: float,
              semantic_temperature: float, top_k: int, generator: torch.Generator,
-             keep_trajectory: bool) -> StepOutput:
-        """Draw one frame from hidden h [1, D]; noise [1, K] is the flow's start point."""
+             keep_trajectory: bool, flow: "FlowSampler | None" = None) -> StepOutput:
+        """Draw one frame from hidden h [1, D]; noise [1, K] is the flow's start point.
+
+        ``flow`` runs the ODE (a CUDA-graph replay on GPUs); by default the head's eager ``sample``.
+        """
         head = self.acoustic_transformer
         logits = head.semantic_logits(h)[0]  # (S + 2,)
         probs = torch.softmax(logits, dim=-1)
@@ -115,7 +122,7 @@ class VoxtralTTS(nn.Module):
             semantic = int(torch.multinomial(p, 1, generator=generator))
         else:
             semantic = int(logits.argmax())
-        x, traj = head.sample(h, noise, steps, guidance, keep_trajectory)
+        x, traj = (flow or head).sample(h, noise, steps, guidance, keep_trajectory)
         x = x[0].float().clamp(-1.0, 1.0)
         return StepOutput(semantic, float(probs[semantic]), x, fsq_encode(x, self.cfg.acoustic_levels),
                           None if traj is None else traj[:, 0].float())

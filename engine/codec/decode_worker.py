@@ -1,0 +1,53 @@
+"""Codes -> audio chunks while generation goes on: on a GPU the codec decodes on its own thread and
+CUDA stream, overlapping the next frames' backbone and flow work; on the CPU it decodes in place
+(two cores gain nothing from a second thread).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
+
+
+class ChunkDecoder:
+    """``submit`` raw codes [n, 1 + K] in order; ``ready`` returns the finished audio chunks in order."""
+
+    def __init__(self, codec: VoxtralCodec, context: int, overlap: bool) -> None:
+        self.stream = StreamingDecoder(codec, context)
+        self.device = next(codec.parameters()).device
+        self.overlap = overlap and self.device.type == "cuda"
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="timbre-codec") if self.overlap else None
+        self._cuda_stream = torch.cuda.Stream(self.device) if self.overlap else None
+        self._pending: deque[Future[np.ndarray]] = deque()
+
+    def _decode(self, codes: torch.Tensor) -> np.ndarray:
+        """float32 audio [n * samples_per_frame] in [-1, 1]."""
+        with torch.inference_mode():
+            if self._cuda_stream is not None:
+                with torch.cuda.stream(self._cuda_stream):
+                    return self.stream.push(codes.to(self.device, non_blocking=True)).float().clamp(-1, 1).cpu().numpy()
+            return self.stream.push(codes.to(self.device)).float().clamp(-1.0, 1.0).cpu().numpy()
+
+    def submit(self, codes: torch.Tensor) -> None:
+        if self._pool is not None:
+            self._pending.append(self._pool.submit(self._decode, codes))
+        else:
+            done: Future[np.ndarray] = Future()
+            done.set_result(self._decode(codes))
+            self._pending.append(done)
+
+    def ready(self, wait: bool = False) -> list[np.ndarray]:
+        """Finished chunks in submission order; with ``wait``, every submitted chunk (blocking)."""
+        out = []
+        while self._pending and (wait or self._pending[0].done()):
+            out.append(self._pending.popleft().result())
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Model families: loaders for checkpoint layouts other than our own model folders."""
