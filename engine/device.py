@@ -40,7 +40,9 @@ def resolve_dtype(spec: str, device: torch.device) -> torch.dtype:
 
 
 def default_threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    """One core fewer than the machine has (at most 8): the app's own thread needs one, and torch's
+    spinning workers slow down 10-100x when they have to share their cores (measured on 2 cores)."""
+    return max(1, min((os.cpu_count() or 1) - 1, 8))
 
 
 def apply_threads(n: int | None) -> int:

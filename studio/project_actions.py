@@ -200,8 +200,7 @@ class ProjectController(QtCore.QObject):
         from studio.models.project import Project
 
         self._apply(Snapshot(text, Project(text)))
-        if text:
-            self.session.changed()
+        self.session.dirty = self.session.autosave_due = bool(text)
         self.w.settings.last_project = ""
         self.w.update_title()
         return True
@@ -243,8 +242,7 @@ class ProjectController(QtCore.QObject):
         self.session.close(discard_untitled=True)
         self.session.adopt(folder, untitled=False)
         self._apply(snap)
-        if prefer_autosave:
-            self.session.changed()
+        self.session.dirty = self.session.autosave_due = prefer_autosave  # loading is not a change
         self._remember(folder)
         self.w.update_title()
         return True

@@ -28,8 +28,9 @@ class ProjectEditor:
         old = self.text
         if text == old:
             return
-        self.history.do(Command("edit the script", lambda: self._apply_text(text, restore=False),
-                                lambda: self._apply_text(old), kind="text"), already_done=False)
+        self._apply_text(text, restore=False)  # the editor already shows it
+        self.history.do(Command("edit the script", lambda: self._apply_text(text), lambda: self._apply_text(old),
+                                kind="text"), already_done=True)
 
     def replace_text(self, text: str, label: str) -> None:
         """Replace the whole script (an opened file): one step of its own, never merged with typing."""

@@ -24,7 +24,7 @@ class Command:
     undo: Callable[[], None]
     kind: str = ""
     merge_key: object = None  # commands of one kind and key, close in time, may merge
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=lambda: time.monotonic())
 
 
 class History:

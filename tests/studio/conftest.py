@@ -28,8 +28,7 @@ def make_studio(qtbot, tmp_path):
         studio = build_studio(model=model, device="cpu", settings_file=settings_file, threads=1)
         # pytest-qt closes the window after each test: answer "Discard" unless a test asks for real
         studio.window.projects.ask = lambda title, text, buttons, default: "Discard"
-        made.append(studio)
-        qtbot.addWidget(studio.window)
+        made.append(studio)  # (closed below, not by qtbot: fixtures used after this one end first)
         studio.window.show()
         qtbot.waitExposed(studio.window)
         studio.start_engine()
