@@ -21,9 +21,10 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine import EngineConfig, EngineWorker, __version__
+from engine.bundled import assets_dir
 from studio import exports
 from studio import settings as settings_store
 from studio.engine_bridge import EngineBridge
@@ -32,10 +33,19 @@ from studio.playback import Player
 
 log = logging.getLogger("studio")
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+DESKTOP_NAME = "timbre-studio"  # the desktop entry (packaging/linux/) and the icon's name
 
 
 def log_path() -> Path:
     return platformdirs.user_log_path(settings_store.APP_NAME) / "studio.log"
+
+
+def app_icon() -> QtGui.QIcon:
+    """The app's icon in all its drawn sizes (assets/icons/hicolor/<N>x<N>/apps/)."""
+    icon = QtGui.QIcon()
+    for png in sorted((assets_dir() / "icons" / "hicolor").glob(f"*/apps/{DESKTOP_NAME}.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def setup_logging() -> Path:
@@ -140,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
              app.platformName())
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("Timbre")
+    app.setDesktopFileName(DESKTOP_NAME)  # Wayland's app id: the desktop shows the entry's name and icon
+    app.setWindowIcon(app_icon())
     headless = bool(args.render_to or args.screenshot)
     result = {"code": 0}
 
@@ -156,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if headless:
         _run_headless(studio, args, result)
     if args.probe_startup:
-        _probe_startup(studio)
+        _probe_startup(studio, result)
     app.aboutToQuit.connect(studio.bridge.shutdown)
     app.exec()
     studio.bridge.shutdown()
@@ -164,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     return result["code"]
 
 
-def _probe_startup(studio: Studio) -> None:
+def _probe_startup(studio: Studio, result: dict[str, int]) -> None:
     """Startup benchmark: seconds from $TIMBRE_T0 (the launcher's clock) to a painted window, then to a
     loaded model; printed as one JSON line, then quit."""
     import json
@@ -182,8 +194,14 @@ def _probe_startup(studio: Studio) -> None:
         print("startup " + json.dumps(times), flush=True)
         studio.window.close()
 
+    def failed(message: str) -> None:  # nobody waits on a model that never loads
+        print(f"timbre studio: error: the model did not load: {message}", file=sys.stderr, flush=True)
+        result["code"] = 1
+        studio.window.close()
+
     QtCore.QTimer.singleShot(0, visible)  # runs once the first paint has been processed
     studio.bridge.loaded.connect(loaded)
+    studio.bridge.load_failed.connect(failed)
 
 
 def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, int]) -> None:
