@@ -17,11 +17,15 @@ if [ "${1:-}" = "--uninstall" ]; then
 fi
 
 [ -x "$here/timbre-studio" ] || { echo "install-desktop-entry: no timbre-studio program in $here" >&2; exit 1; }
+case "$here" in
+  *[\"\`\$\\]*) echo "install-desktop-entry: move the folder to a path without \" \` \$ or \\ first: $here" >&2; exit 1 ;;
+esac
 mkdir -p "$data/applications" "$data/icons"
 cp -R "$icons" "$data/icons/"
-# the entry runs this folder's program (quoted: the path may contain spaces)
-sed -e "s|^Exec=timbre-studio|Exec=\"$here/timbre-studio\"|" \
-    -e "s|^TryExec=timbre-studio|TryExec=$here/timbre-studio|" \
+# the entry runs this folder's program (quoted: the path may contain spaces; & and | escaped for sed)
+program=$(printf '%s' "$here/timbre-studio" | sed 's/[&|]/\\&/g')
+sed -e "s|^Exec=timbre-studio|Exec=\"$program\"|" \
+    -e "s|^TryExec=timbre-studio|TryExec=$program|" \
     "$here/timbre-studio.desktop" > "$entry.partial"
 mv "$entry.partial" "$entry"
 command -v update-desktop-database >/dev/null && update-desktop-database -q "$data/applications" || true
