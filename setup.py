@@ -9,7 +9,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 BUNDLED = ("assets", "presets")  # engine.bundled.BUNDLED (not imported: the build must not import the project)
-# never shipped: hidden files (editor litter, atomic-write temporaries) and bytecode
+# never shipped: hidden files (editor litter, atomic-write temporaries) and bytecode (engine.bundled.shipped_files)
 SKIP = shutil.ignore_patterns(".*", "__pycache__", "*.pyc")
 
 

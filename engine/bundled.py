@@ -37,6 +37,19 @@ def bundled_path(name: str) -> Path:
     return packaged
 
 
+def shipped_files(root: Path) -> list[Path]:
+    """The files under ``root`` (an assets or presets folder) that a wheel or frozen app carries,
+    relative to it: all but hidden files (editor litter, atomic-write temporaries) and bytecode
+    (setup.py's rule too)."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and path.suffix != ".pyc" and \
+                not any(p.startswith(".") or p == "__pycache__" for p in relative.parts):
+            files.append(relative)
+    return files
+
+
 def assets_dir() -> Path:
     """The built-in models (one folder each) and the app's icons (``icons/``)."""
     return bundled_path("assets")

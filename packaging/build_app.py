@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tarfile
 import time
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +32,10 @@ BESIDE_PROGRAM = [  # (source, name in the app folder)
 
 
 def version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    sys.path.insert(0, str(ROOT))  # this checkout's engine (importing it loads no torch)
+    from engine import __version__
+
+    return __version__
 
 
 def artifact_name() -> str:

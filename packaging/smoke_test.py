@@ -204,7 +204,7 @@ def smoke_wheel(wheel: Path, work: Path) -> None:
     check(version.startswith("timbre "), f"unexpected --version output {version!r}")
     print(f"    {version}; torch {torch_version.strip()}")
     models = run([timbre, "models"], env, work).stdout
-    check(str(venv) in models and "_bundled" in models, f"`timbre models` did not list models inside the venv:\n{models}")
+    check(str(venv) in models and "_bundled" in models, f"`timbre models` listed no models inside the venv:\n{models}")
     print("    " + models.strip().replace("\n", "\n    "))
     said = run([timbre, "say", PHRASE, "-o", work / "say.wav", "--max-seconds", str(MAX_SECONDS)], env, work)
     print("    " + check_wav(work / "say.wav", said_frames(said.stderr)))

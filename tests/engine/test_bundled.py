@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import engine.bundled as bundled
-from engine.bundled import assets_dir, bundled_path, presets_dir
+from engine.bundled import assets_dir, bundled_path, presets_dir, shipped_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,3 +59,11 @@ def test_missing_everywhere_names_the_packaged_place(no_overrides, monkeypatch, 
 def test_unknown_folder_is_refused():
     with pytest.raises(ValueError, match="unknown bundled folder 'models'"):
         bundled_path("models")
+
+
+def test_shipped_files_leave_out_hidden_files_and_bytecode(tmp_path):
+    for name in ("m/config.json", "m/voices/a.safetensors", "m/.config.json.x1y2.json", ".DS_Store",
+                 "m/__pycache__/x.cpython-311.pyc", "m/stray.pyc", ".git/HEAD", "icons/a.svg"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert shipped_files(tmp_path) == [Path("icons/a.svg"), Path("m/config.json"), Path("m/voices/a.safetensors")]

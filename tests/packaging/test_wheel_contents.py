@@ -18,21 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from engine import __version__
+from engine.bundled import BUNDLED, shipped_files
+
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ("assets", "presets")
 NOT_COPIED = {"build", "dist", "out", "docs"}  # top-level folders the build never reads
 
 
 def _shipped_files() -> list[str]:
-    """Every file of assets/ and presets/ a build must carry (hidden files and bytecode never ship)."""
-    files = []
-    for name in SHIPPED:
-        for path in sorted((ROOT / name).rglob("*")):
-            parts = path.relative_to(ROOT).parts
-            if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in parts) \
-                    and path.suffix != ".pyc":
-                files.append("/".join(parts))
-    return files
+    """Every file of the checkout's assets/ and presets/ that a build must carry."""
+    return [f"{name}/{f.as_posix()}" for name in BUNDLED for f in shipped_files(ROOT / name)]
 
 
 def _copy_checkout(target: Path) -> None:
@@ -52,8 +47,8 @@ def built(tmp_path_factory) -> dict[str, Path]:
     run = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(tmp / "src")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    (wheel,) = out.glob("timbre_studio-*.whl")
-    (sdist,) = out.glob("timbre_studio-*.tar.gz")
+    (wheel,) = out.glob(f"timbre_studio-{__version__}-*.whl")  # named after the version the CLI prints
+    (sdist,) = out.glob(f"timbre_studio-{__version__}.tar.gz")
     return {"wheel": wheel, "sdist": sdist, "tmp": tmp}
 
 
