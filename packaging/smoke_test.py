@@ -3,9 +3,10 @@ checkout, with its own user folders and headless Qt:
 
 - the frozen app (dist/timbre-studio-*.tar.gz): unpack it; ``--version``; ``models`` lists the built-in
   models from inside the unpacked folder; ``say`` renders a short phrase; the studio opens its window,
-  renders the saved script, writes its audio and a picture of the window, closes and exits 0, and its
-  log says the window was shown; the startup time (window visible) over a few launches; the desktop
-  entry installs into a scratch XDG_DATA_HOME;
+  renders the saved script, writes its audio, plays it through PortAudio to an ALSA device that
+  records to a file (the recording must be that audio), saves a picture of the window, closes and
+  exits 0, and its log says the window was shown; the startup time (window visible) over a few
+  launches; the desktop entry installs into a scratch XDG_DATA_HOME;
 - the wheel (dist/timbre_studio-*.whl): a fresh venv with torch 2.13.0 (the CPU wheel) installed first,
   then the wheel; ``timbre --version``; ``timbre models`` finds the models inside the venv;
   ``timbre say`` renders a short phrase.
@@ -43,6 +44,7 @@ FRAME_RATE = 12.5  # frames per second of every model family
 STARTUP_RUNS = 3
 STARTUP_TARGET_S = 3.0
 TORCH_PIN = "torch==2.13.0"
+PLAYBACK_RATE = 16_000  # the captured ALSA device's rate: the built-in models' rate, so nothing resamples
 
 
 class SmokeFailure(Exception):
@@ -100,6 +102,31 @@ def check_wav(path: Path, frames: int | None = None) -> str:
             f"RMS {20 * np.log10(rms):.1f} dBFS, peak {peak:.2f}, clipped {clipped:.2%}")
 
 
+def capture_playback(env: dict[str, str], folder: Path) -> Path:
+    """Point ALSA's default device at a file (raw 16-bit mono at 16 kHz) instead of a sound card."""
+    raw, conf = folder / "played.raw", folder / "asound.conf"
+    conf.write_text(f"""
+pcm.!default {{ type plug  slave {{ pcm "tee"  format S16_LE  rate {PLAYBACK_RATE}  channels 1 }} }}
+pcm.tee {{ type file  slave.pcm "null"  file "{raw}"  format "raw" }}
+""")
+    env["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
+    return raw
+
+
+def check_played(raw: Path, wav: Path) -> str:
+    """What reached the device is the file's audio (after any silence the device primes with)."""
+    check(raw.is_file() and raw.stat().st_size > 0, "nothing was played")
+    played = np.frombuffer(raw.read_bytes(), dtype="<i2").astype(np.float32) / 32768
+    audio, rate = sf.read(str(wav), dtype="float32")
+    check(rate == PLAYBACK_RATE, f"{wav} is at {rate} Hz; the capture compares at {PLAYBACK_RATE} Hz")
+    lag = int(np.argmax(np.abs(played) > 1e-3)) - int(np.argmax(np.abs(audio) > 1e-3))
+    check(lag >= 0 and len(played) >= lag + len(audio), f"played {len(played)} samples, fewer than {len(audio)}")
+    error = float(np.abs(played[lag:lag + len(audio)] - audio).max())
+    check(error <= 2 / 32768, f"what was played differs from {wav.name} by up to {error:.2e}")
+    return (f"played: {len(audio) / rate:.2f} s through PortAudio and ALSA, equal to {wav.name} "
+            f"(after {lag} samples of device priming)")
+
+
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()[:24]
     check(data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG")
@@ -145,8 +172,10 @@ def smoke_frozen(artifact: Path, work: Path) -> dict:
     said = run([program, "say", PHRASE, "-o", work / "say.wav", "--max-seconds", str(MAX_SECONDS)], env, cwd)
     print("    " + check_wav(work / "say.wav", said_frames(said.stderr)))
 
-    run([program, "--render-to", work / "studio.wav", "--screenshot", work / "studio.png"], env, cwd)
+    played = capture_playback(env, work)
+    run([program, "--render-to", work / "studio.wav", "--play", "--screenshot", work / "studio.png"], env, cwd)
     print("    " + check_wav(work / "studio.wav"))
+    print("    " + check_played(played, work / "studio.wav"))
     width, height = png_size(work / "studio.png")
     check(width >= 400 and height >= 300, f"window picture is {width}x{height}")
     print(f"    studio.png: {width}x{height}")

@@ -2,11 +2,11 @@
 window, and the wiring between them.
 
     python -m studio [--model NAME|DIR] [--device auto|cpu|cuda[:N]]
-                     [--render-to OUT.wav] [--screenshot OUT.png]
+                     [--render-to OUT.wav] [--play] [--screenshot OUT.png]
 
-``--render-to`` / ``--screenshot`` render every paragraph of the saved script once the model is
-loaded, write the whole script's audio (and/or a picture of the window) and quit: a headless smoke
-test of the whole app.
+``--render-to`` / ``--play`` / ``--screenshot`` render every paragraph of the saved script once the
+model is loaded, write the whole script's audio, play it to the end on the output device (and/or
+save a picture of the window) and quit: a headless smoke test of the whole app.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import logging
 import logging.handlers
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from studio.playback import Player
 
 log = logging.getLogger("studio")
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+PLAY_GRACE_S = 10.0  # --play: how long past the script's length playback may take to finish
 DESKTOP_NAME = "timbre-studio"  # the desktop entry (packaging/linux/) and the icon's name
 
 
@@ -135,6 +137,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", help="built-in model name or model folder")
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--render-to", help="render the script, write this WAV/FLAC and quit")
+    p.add_argument("--play", action="store_true", help="render the script, play it to the end and quit")
     p.add_argument("--screenshot", help="after loading (and rendering), save a picture of the window and quit")
     p.add_argument("--probe-startup", action="store_true",
                    help="print when the window was visible and the model loaded (seconds since $TIMBRE_T0), quit")
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Timbre")
     app.setDesktopFileName(DESKTOP_NAME)  # Wayland's app id: the desktop shows the entry's name and icon
     app.setWindowIcon(app_icon())
-    headless = bool(args.render_to or args.screenshot)
+    headless = bool(args.render_to or args.screenshot or args.play)
     result = {"code": 0}
 
     def headless_error(message: str) -> None:  # no one is there to close a dialog
@@ -181,7 +184,6 @@ def _probe_startup(studio: Studio, result: dict[str, int]) -> None:
     loaded model; printed as one JSON line, then quit."""
     import json
     import os
-    import time
 
     t0 = float(os.environ.get("TIMBRE_T0", time.time()))
     times: dict[str, float] = {}
@@ -216,6 +218,25 @@ def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, in
     def finish() -> None:
         if args.render_to and exports.export_timeline_audio(w, args.render_to) is None:
             return fail(w.error_label.text() or "export failed")
+        if not args.play:
+            return picture_and_close()
+        if not w.transport.play(0.0):
+            return fail(w.error_label.text() or "playback failed")
+        deadline = time.monotonic() + w.timeline.duration + PLAY_GRACE_S
+        poll = QtCore.QTimer(w)
+
+        def played() -> None:
+            if not w.transport.playing:
+                poll.stop()
+                picture_and_close()
+            elif time.monotonic() > deadline:
+                poll.stop()
+                fail(f"playback did not finish within {PLAY_GRACE_S:.0f} s of the script's end")
+
+        poll.timeout.connect(played)
+        poll.start(50)
+
+    def picture_and_close() -> None:
         if args.screenshot:
             QtCore.QTimer.singleShot(300, lambda: (w.grab().save(args.screenshot), w.close()))
         else:
