@@ -9,7 +9,7 @@ checkout, with its own user folders and headless Qt:
   launches; the desktop entry installs into a scratch XDG_DATA_HOME;
 - the wheel (dist/timbre_studio-*.whl): a fresh venv with torch 2.13.0 (the CPU wheel) installed first,
   then the wheel; ``timbre --version``; ``timbre models`` finds the models inside the venv;
-  ``timbre say`` renders a short phrase.
+  ``timbre say`` renders a short phrase; ``timbre studio`` renders the saved script headless.
 
 Every WAV is checked: finite, non-silent, not clipped, and exactly as long as its frames (80 ms each)
 and no longer than asked. Prints what it did and measured; exit 0 when everything passed.
@@ -237,6 +237,9 @@ def smoke_wheel(wheel: Path, work: Path) -> None:
     print("    " + models.strip().replace("\n", "\n    "))
     said = run([timbre, "say", PHRASE, "-o", work / "say.wav", "--max-seconds", str(MAX_SECONDS)], env, work)
     print("    " + check_wav(work / "say.wav", said_frames(said.stderr)))
+    write_settings(env)
+    run([timbre, "studio", "--", "--render-to", work / "studio.wav"], env, work)
+    print("    " + check_wav(work / "studio.wav"))
 
 
 def newest(pattern: str) -> Path | None:
