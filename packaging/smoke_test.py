@@ -163,7 +163,7 @@ def smoke_frozen(artifact: Path, work: Path) -> dict:
     write_settings(env)
     cwd = work  # nowhere near the checkout
 
-    print(run([program, "--version"], env, cwd).stdout.strip())
+    print("    " + run([program, "--version"], env, cwd).stdout.strip())
     models = run([program, "models"], env, cwd).stdout
     bundled = top / "_internal" / "engine" / "_bundled" / "assets"
     check(str(bundled) in models, f"`models` did not list models from {bundled}:\n{models}")
@@ -198,9 +198,9 @@ def smoke_frozen(artifact: Path, work: Path) -> dict:
     startup = {"visible_s": statistics.median(visible), "loaded_s": statistics.median(loaded),
                "visible_runs_s": [round(v, 2) for v in visible], "load_average": load_average()}
     verdict = "met" if startup["visible_s"] < STARTUP_TARGET_S else "MISSED"
-    print(f"    startup over {STARTUP_RUNS} launches (median): window visible {startup['visible_s']:.2f} s, "
-          f"model loaded {startup['loaded_s']:.2f} s; target {STARTUP_TARGET_S} s {verdict} "
-          f"(load average {startup['load_average']})")
+    print(f"    startup over {STARTUP_RUNS} launches (median): window visible {startup['visible_s']:.2f} s "
+          f"(runs {', '.join(f'{v:.2f}' for v in visible)}), model loaded {startup['loaded_s']:.2f} s; "
+          f"target {STARTUP_TARGET_S} s {verdict} (load average {startup['load_average']})")
 
     data_home = Path(env["XDG_DATA_HOME"])
     run(["sh", top / "install-desktop-entry.sh"], env, cwd)
