@@ -5,7 +5,7 @@ One lookup for every way the program runs:
 
 - ``$TIMBRE_ASSETS`` / ``$TIMBRE_PRESETS`` override everything (tests, a models folder elsewhere);
 - an installed wheel and the frozen app carry them as package data in ``engine/_bundled/<name>``
-  (setup.py copies them there when it builds; packaging/studio.spec puts them at the same place);
+  (setup.py copies them there when it builds; packaging/hooks/hook-engine.py, when it freezes);
 - a source checkout (also an editable install) has them at the top of the repository.
 """
 
