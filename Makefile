@@ -6,7 +6,7 @@ TEXT ?= The quick brown fox jumps over the lazy dog.
 OUT ?= out/say.wav
 ARGS ?=
 
-.PHONY: setup studio test say bench lint clean
+.PHONY: setup studio test say bench lint package package-deps package-test clean
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +27,18 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/lint-imports
+
+# What people install: wheel + sdist, and the frozen app (PyInstaller) packed as a tarball, in dist/.
+package: setup package-deps
+	nice -n 10 $(PY) packaging/build_app.py $(ARGS)
+
+package-deps:
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q --disable-pip-version-check "setuptools>=77,<81" -e ".[test,package]"
+
+# Unpack / install the built artifacts in fresh places and use them headless (builds them when missing).
+package-test: setup
+	@ls dist/timbre-studio-*.tar.gz dist/timbre_studio-*.whl >/dev/null 2>&1 || $(MAKE) package
+	$(PY) packaging/smoke_test.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache build dist *.egg-info

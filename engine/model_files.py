@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,18 +19,13 @@ from safetensors.torch import load_file, save_file
 
 from engine.api import EngineError
 from engine.atomic import write_atomic, write_text_atomic
+from engine.bundled import assets_dir
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ConfigError, ModelConfig, from_dict, to_dict
 from engine.nn.tts_model import VoxtralTTS
 from engine.prompting import BytePrompter, Prompter
 
 CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
-
-
-def assets_dir() -> Path:
-    """The built-in models: $TIMBRE_ASSETS, else ``assets/`` beside the packages."""
-    env = os.environ.get("TIMBRE_ASSETS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "assets"
 
 
 def builtin_models() -> dict[str, Path]:

@@ -2,11 +2,11 @@
 window, and the wiring between them.
 
     python -m studio [--model NAME|DIR] [--device auto|cpu|cuda[:N]]
-                     [--render-to OUT.wav] [--screenshot OUT.png]
+                     [--render-to OUT.wav] [--play] [--screenshot OUT.png]
 
-``--render-to`` / ``--screenshot`` render every paragraph of the saved script once the model is
-loaded, write the whole script's audio (and/or a picture of the window) and quit: a headless smoke
-test of the whole app.
+``--render-to`` / ``--play`` / ``--screenshot`` render every paragraph of the saved script once the
+model is loaded, write the whole script's audio, play it to the end on the output device (and/or
+save a picture of the window) and quit: a headless smoke test of the whole app.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ import argparse
 import logging
 import logging.handlers
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine import EngineConfig, EngineWorker, __version__
+from engine.bundled import assets_dir
 from studio import exports
 from studio import settings as settings_store
 from studio.engine_bridge import EngineBridge
@@ -32,10 +34,20 @@ from studio.playback import Player
 
 log = logging.getLogger("studio")
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+PLAY_GRACE_S = 10.0  # --play: how long past the script's length playback may take to finish
+DESKTOP_NAME = "timbre-studio"  # the desktop entry (packaging/linux/) and the icon's name
 
 
 def log_path() -> Path:
     return platformdirs.user_log_path(settings_store.APP_NAME) / "studio.log"
+
+
+def app_icon() -> QtGui.QIcon:
+    """The app's icon in all its drawn sizes (assets/icons/hicolor/<N>x<N>/apps/)."""
+    icon = QtGui.QIcon()
+    for png in sorted((assets_dir() / "icons" / "hicolor").glob(f"*/apps/{DESKTOP_NAME}.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def setup_logging() -> Path:
@@ -126,6 +138,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", help="built-in model name or model folder")
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--render-to", help="render the script, write this WAV/FLAC and quit")
+    p.add_argument("--play", action="store_true", help="render the script, play it to the end and quit")
     p.add_argument("--screenshot", help="after loading (and rendering), save a picture of the window and quit")
     p.add_argument("--probe-startup", action="store_true",
                    help="print when the window was visible and the model loaded (seconds since $TIMBRE_T0), quit")
@@ -141,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
              app.platformName())
     app.setApplicationName("Timbre Studio")
     app.setOrganizationName("Timbre")
-    headless = bool(args.render_to or args.screenshot)
+    app.setDesktopFileName(DESKTOP_NAME)  # Wayland's app id: the desktop shows the entry's name and icon
+    app.setWindowIcon(app_icon())
+    headless = bool(args.render_to or args.screenshot or args.play)
     result = {"code": 0}
 
     def headless_error(message: str) -> None:  # no one is there to close a dialog
@@ -161,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if headless:
         _run_headless(studio, args, result)
     if args.probe_startup:
-        _probe_startup(studio)
+        _probe_startup(studio, result)
     app.aboutToQuit.connect(studio.bridge.shutdown)
     app.exec()
     studio.bridge.shutdown()
@@ -169,12 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     return result["code"]
 
 
-def _probe_startup(studio: Studio) -> None:
+def _probe_startup(studio: Studio, result: dict[str, int]) -> None:
     """Startup benchmark: seconds from $TIMBRE_T0 (the launcher's clock) to a painted window, then to a
     loaded model; printed as one JSON line, then quit."""
     import json
     import os
-    import time
 
     t0 = float(os.environ.get("TIMBRE_T0", time.time()))
     times: dict[str, float] = {}
@@ -187,8 +201,14 @@ def _probe_startup(studio: Studio) -> None:
         print("startup " + json.dumps(times), flush=True)
         studio.window.close()
 
+    def failed(message: str) -> None:  # nobody waits on a model that never loads
+        print(f"timbre studio: error: the model did not load: {message}", file=sys.stderr, flush=True)
+        result["code"] = 1
+        studio.window.close()
+
     QtCore.QTimer.singleShot(0, visible)  # runs once the first paint has been processed
     studio.bridge.loaded.connect(loaded)
+    studio.bridge.load_failed.connect(failed)
 
 
 def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, int]) -> None:
@@ -203,6 +223,25 @@ def _run_headless(studio: Studio, args: argparse.Namespace, result: dict[str, in
     def finish() -> None:
         if args.render_to and exports.export_timeline_audio(w, args.render_to) is None:
             return fail(w.error_label.text() or "export failed")
+        if not args.play:
+            return picture_and_close()
+        if not w.transport.play(0.0):
+            return fail(w.error_label.text() or "playback failed")
+        deadline = time.monotonic() + w.timeline.duration + PLAY_GRACE_S
+        poll = QtCore.QTimer(w)
+
+        def played() -> None:
+            if not w.transport.playing:
+                poll.stop()
+                picture_and_close()
+            elif time.monotonic() > deadline:
+                poll.stop()
+                fail(f"playback did not finish within {PLAY_GRACE_S:.0f} s of the script's end")
+
+        poll.timeout.connect(played)
+        poll.start(50)
+
+    def picture_and_close() -> None:
         if args.screenshot:
             QtCore.QTimer.singleShot(300, lambda: (w.grab().save(args.screenshot), w.close()))
         else:

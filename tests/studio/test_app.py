@@ -34,6 +34,25 @@ def test_studio_program_renders_headless_and_exits_cleanly(tmp_path):
     assert saved["sampler"]["seed"] == 4 and saved["text"] == "Smoke test."
 
 
+def test_studio_program_plays_the_script_headless(tmp_path, played_audio):
+    """--play sends the rendered script to the output device (the captured ALSA device here) to the end."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    settings = tmp_path / "config" / "timbre-studio" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"schema_version": 1, "text": "Play me.", "device": "cpu",
+                                    "sampler": {"max_seconds": 0.8}}))
+    out = tmp_path / "out.wav"
+    r = subprocess.run([sys.executable, "-m", "studio", "--render-to", str(out), "--play"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    audio, sr = sf.read(out, dtype="float32")
+    played = np.frombuffer(played_audio.read_bytes(), dtype="<i2").astype(np.float32) / 32768
+    lag = int(np.argmax(np.abs(played) > 1e-3)) - int(np.argmax(np.abs(audio) > 1e-3))  # device priming
+    assert lag >= 0 and len(played) >= lag + len(audio)
+    np.testing.assert_allclose(played[lag:lag + len(audio)], audio, atol=2 / 32768)
+
+
 def test_studio_program_reports_a_bad_model_and_exits_non_zero(tmp_path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path),
            "QT_QPA_PLATFORM": "offscreen"}
