@@ -72,7 +72,13 @@ class TTSConfig:
     acoustic_dim: int = 8
     acoustic_levels: int = 21
     tokenizer: str = "bytes"
-    """``bytes`` (UTF-8 bytes, built in) or ``tekken`` (the released checkpoint's tokenizer)."""
+    """``bytes`` (UTF-8 bytes, built in), ``phones`` (CMU-lexicon phones; the model folder has
+    lexicon.txt.gz) or ``tekken`` (the released checkpoint's tokenizer)."""
+    aligned_text: bool = False
+    """Alignment aid: every audio position also sees the text unit under a pointer (and the next
+    one), and an advance head moves the pointer 0..max_advance units per frame; speech ends when
+    the pointer passes the last unit."""
+    max_advance: int = 4
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ from engine.api import (
     Started,
     SynthesisRequest,
 )
-from engine.codec.voxtral_codec import StreamingDecoder
+from engine.codec.audio_stream import AudioStream
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
-from engine.model_files import LoadedModel, load_model
+from engine.model_files import LEXICON_NAME, LoadedModel, load_model
 from engine.nn.tts_model import END, N_SPECIAL
+from engine.phonemes import Lexicon, PhoneTokenizer
 from engine.text import ByteTokenizer
 
 DEFAULT_VOICE = "default"
@@ -69,9 +70,7 @@ class Engine:
             m = load_model(name, self.device, self.dtype)
         self.model = m
         cfg = m.config
-        if cfg.tts.tokenizer != "bytes":
-            raise EngineError(f"tokenizer {cfg.tts.tokenizer!r} is not supported by this family")
-        self._tokenizer = ByteTokenizer(cfg.tts.tokens, cfg.tts.backbone.vocab_size)
+        self._tokenizer = self._make_tokenizer(m)
         d = cfg.sampling
         n_params = sum(p.numel() for p in m.tts.parameters()) + sum(p.numel() for p in m.codec.parameters())
         note = cfg.note or ("" if cfg.trained else "untrained random weights: output is noise, not speech")
@@ -84,6 +83,18 @@ class Engine:
             voices=(DEFAULT_VOICE, *sorted(set(m.voices) - {DEFAULT_VOICE})), can_clone=cfg.codec.has_encoder, note=note,
         )
         return self.info
+
+    @staticmethod
+    def _make_tokenizer(m: LoadedModel) -> ByteTokenizer | PhoneTokenizer:
+        t = m.config.tts
+        if t.tokenizer == "bytes":
+            return ByteTokenizer(t.tokens, t.backbone.vocab_size)
+        if t.tokenizer == "phones":
+            lexicon = m.folder / LEXICON_NAME
+            if not lexicon.is_file():
+                raise EngineError(f"model {m.name} uses phones but its folder has no {LEXICON_NAME}")
+            return PhoneTokenizer(Lexicon.read(lexicon), t.tokens.text_offset, t.backbone.vocab_size)
+        raise EngineError(f"tokenizer {t.tokenizer!r} is not supported by this family")
 
     def _require_model(self) -> LoadedModel:
         if self.model is None:
@@ -139,8 +150,12 @@ class Engine:
         gen = torch.Generator().manual_seed(seed)
         cache = tts.backbone.new_cache(capacity=len(ids) + max_frames + 1)
         cancel.raise_if_cancelled()
-        h = tts.prefill(tts.embed_prompt(ids, rows), cache)
-        decoder = StreamingDecoder(codec, self.config.decode_context)
+        aligned = tts.cfg.aligned_text
+        text_t = torch.tensor(text_ids, dtype=torch.long, device=self.device)
+        pointer = 0
+        h = tts.prefill(tts.embed_prompt(ids, rows), cache,
+                        tts.text_stream(text_t, torch.tensor([pointer], device=self.device)) if aligned else None)
+        decoder = AudioStream(codec, self.config.decode_context)
         frames: list[Frame] = []
         pending: list[torch.Tensor] = []
         audio: list[np.ndarray] = []
@@ -151,6 +166,10 @@ class Engine:
             noise = torch.randn(1, k, generator=gen) * p.temperature
             out = tts.step(h, noise.to(self.device), p.steps, p.guidance, p.semantic_temperature, p.semantic_top_k,
                            gen, p.keep_trajectory)
+            if aligned:
+                if pointer >= len(text_ids):  # the pointer has passed the last unit: speech is over
+                    out.semantic = END
+                pointer += tts.advance(h)
             if out.semantic == END:
                 frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),
                               np.full(1 + k, -1, dtype=np.int64), None, end_of_speech=True)
@@ -171,7 +190,8 @@ class Engine:
                 yield AudioChunk(chunk, written, sr)
                 written += len(chunk)
             yield Progress(i + 1, max_frames, time.perf_counter() - t0)
-            h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache)
+            stream = tts.text_stream(text_t, torch.tensor([pointer], device=self.device)) if aligned else None
+            h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache, stream)
         if pending:
             chunk = self._decode(decoder, pending)
             if not audio:
@@ -181,10 +201,10 @@ class Engine:
         wav = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
         yield Done(request, seed, tuple(frames), wav, sr, m.name, m.model_hash, time.perf_counter() - t0, first_audio)
 
-    def _decode(self, decoder: StreamingDecoder, pending: list[torch.Tensor]) -> np.ndarray:
+    def _decode(self, decoder: AudioStream, pending: list[torch.Tensor]) -> np.ndarray:
         codes = torch.stack(pending).to(self.device)
         pending.clear()
-        return decoder.push(codes).float().clamp(-1.0, 1.0).cpu().numpy()
+        return decoder.push(codes)
 
     def render(self, request: SynthesisRequest, cancel: CancelToken | None = None) -> Done:
         """Run a request to the end and return its Done event."""

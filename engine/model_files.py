@@ -23,6 +23,8 @@ from engine.config import ConfigError, ModelConfig, from_dict, to_dict
 from engine.nn.tts_model import VoxtralTTS
 
 CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
+LEXICON_NAME = "lexicon.txt.gz"
+"""Pronouncing dictionary of a model whose tokenizer is ``phones`` (cmudict format, gzip)."""
 
 
 def assets_dir() -> Path:

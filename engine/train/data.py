@@ -176,6 +176,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     for name in list(plan.counts) + list(plan.held_out_speakers):
         if not VOICES[speaker(name).voice].available():
             raise RuntimeError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
+    write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
     sentences = build_sentences(Lexicon.read(lexicon_path()), plan.n_generated, plan.seed)
     shards = plan_jobs(plan, len(sentences))
     todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]
