@@ -14,7 +14,7 @@ from engine.config import ModelConfig
 from engine.model_files import LEXICON_NAME, save_model
 from engine.nn.tts_model import VoxtralTTS
 from engine.phonemes import Lexicon
-from engine.train.corpus import load_clips, read_plan
+from engine.train.corpus import load_clips
 from engine.train.data import lexicon_path
 from engine.train.sizes import SAMPLING
 from engine.train.tts_train import REF_FRAMES
@@ -27,16 +27,20 @@ def voice_name(speaker: str) -> str:
     return "default" if speaker == DEFAULT_SPEAKER else speaker
 
 
-def speaker_references(data: Path, codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """One built-in voice per unwarped training speaker: REF_FRAMES frames of its longest clip."""
-    held_out = set(read_plan(data)["held_out_speakers"])
-    best: dict[str, tuple[float, str]] = {}
+def reference_clips(data: Path) -> dict[str, dict]:
+    """The clip each built-in voice is made from: the longest training clip of every unwarped
+    training speaker (clip metadata)."""
+    best: dict[str, dict] = {}
     for c in load_clips(data, "train"):
         m = c.meta
-        if m["warp"] is None and m["speaker"] not in held_out and c.name in codes:
-            if m["seconds"] > best.get(m["speaker"], (0.0, ""))[0]:
-                best[m["speaker"]] = (m["seconds"], c.name)
-    return {voice_name(s): codes[name][:REF_FRAMES] for s, (_, name) in best.items()}
+        if m["warp"] is None and m["seconds"] > best.get(m["speaker"], {"seconds": 0.0})["seconds"]:
+            best[m["speaker"]] = m
+    return best
+
+
+def speaker_references(data: Path, codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """One built-in voice per unwarped training speaker: its reference clip's first REF_FRAMES frames."""
+    return {voice_name(s): codes[m["clip"]][:REF_FRAMES] for s, m in reference_clips(data).items() if m["clip"] in codes}
 
 
 def write_lexicon(path: Path) -> None:
