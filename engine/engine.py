@@ -32,6 +32,7 @@ from engine.api import (
     Started,
     SynthesisRequest,
 )
+from engine.codec import world
 from engine.codec.audio_stream import AudioStream
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LEXICON_NAME, LoadedModel, load_model
@@ -71,6 +72,8 @@ class Engine:
         self.model = m
         cfg = m.config
         self._tokenizer = self._make_tokenizer(m)
+        if cfg.codec.io == "world":
+            world.load_vocoder()  # import pyworld now, not during the first render
         d = cfg.sampling
         n_params = sum(p.numel() for p in m.tts.parameters()) + sum(p.numel() for p in m.codec.parameters())
         note = cfg.note or ("" if cfg.trained else "untrained random weights: output is noise, not speech")

@@ -25,10 +25,15 @@ F0_FLOOR, F0_CEIL = 60.0, 500.0
 
 
 def _pw():
-    # pyworld is a training/runtime extra; import lazily so the engine imports without it.
+    # imported on first use so that importing the engine stays cheap
     import pyworld
 
     return pyworld
+
+
+def load_vocoder() -> None:
+    """Import the WORLD library now (a model load does this, so a render does not pay for it)."""
+    _pw()
 
 
 def analyze(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
