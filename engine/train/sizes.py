@@ -29,7 +29,7 @@ def tts_config(size: str, codec: CodecConfig) -> TTSConfig:
                   acoustic_levels=codec.acoustic_levels, tokenizer="phones", aligned_text=True)
     if size == "mini":
         return TTSConfig(
-            backbone=BackboneConfig(dim=256, n_layers=6, n_heads=4, n_kv_heads=2, head_dim=64, hidden_dim=768,
+            backbone=BackboneConfig(dim=256, n_layers=4, n_heads=4, n_kv_heads=2, head_dim=64, hidden_dim=768,
                                     vocab_size=128, max_seq_len=2048),
             flow=FlowHeadConfig(dim=128, n_layers=2, n_heads=4, n_kv_heads=2, head_dim=32, hidden_dim=384),
             **common)

@@ -40,6 +40,7 @@ BATCH = 16
 FLOW_REPEATS = 4
 COND_DROP = 0.1
 CODES_FILE = "codes.safetensors"
+RESCAN_EVERY = 500
 
 
 @dataclass
@@ -170,15 +171,21 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH) -> dict[str, float]:
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
-    clips = load_clips(data, "train")
     out.mkdir(parents=True, exist_ok=True)
-    codes = encode_corpus(codec, clips, out / CODES_FILE, file_hash(codec_dir / CODEC_FILE), log)
-    items = make_items(clips, codes)
-    if not items:
-        raise RuntimeError(f"no usable training clips in {data}")
-    by_speaker: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        by_speaker.setdefault(it.speaker, []).append(i)
+    codec_hash = file_hash(codec_dir / CODEC_FILE)
+
+    def read_corpus() -> tuple[dict[str, torch.Tensor], list[Item], dict[str, list[int]]]:
+        clips = load_clips(data, "train")
+        codes = encode_corpus(codec, clips, out / CODES_FILE, codec_hash, log)
+        items = make_items(clips, codes)
+        if not items:
+            raise RuntimeError(f"no usable training clips in {data}")
+        by_speaker: dict[str, list[int]] = {}
+        for i, it in enumerate(items):
+            by_speaker.setdefault(it.speaker, []).append(i)
+        return codes, items, by_speaker
+
+    codes, items, by_speaker = read_corpus()
     torch.manual_seed(seed)
     model = VoxtralTTS(tts_config(size, codec.cfg))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
@@ -192,6 +199,8 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     t_ckpt = time.monotonic()
     model.train()
     for step in range(start, steps):
+        if step % RESCAN_EVERY == 0 and step > start:
+            codes, items, by_speaker = read_corpus()  # the corpus may still be growing
         rng = np.random.default_rng([seed, step])
         gen.manual_seed(seed * 1_000_003 + step)
         chosen, refs = sample_items(items, by_speaker, rng, batch)
