@@ -60,3 +60,32 @@ def export_model(folder: Path, model: VoxtralTTS, codec: VoxtralCodec, data: Pat
     write_lexicon(folder / LEXICON_NAME)
     log(f"exported {folder} with voices {', '.join(sorted(voices))}")
     return folder
+
+
+def write_presets(presets: Path, model: Path, data: Path) -> list[Path]:
+    """Minimal built-in voice presets: presets/<model>/<voice>/voice.json naming the model's voice
+    file it uses and the teacher it comes from (the full preset format comes later)."""
+    import json
+    import time
+
+    from engine.atomic import write_text_atomic
+    from engine.model_files import VOICES_DIR, file_hash
+
+    refs = reference_clips(data)
+    written = []
+    for spk, meta in sorted(refs.items()):
+        voice = voice_name(spk)
+        if not (model / VOICES_DIR / f"{voice}.safetensors").is_file():
+            continue
+        folder = presets / model.name / voice
+        folder.mkdir(parents=True, exist_ok=True)
+        info = {
+            "format_version": 1, "name": voice, "model": model.name, "model_hash": file_hash(model / "model.safetensors"),
+            "prompt": f"{VOICES_DIR}/{voice}.safetensors", "language": "en",
+            "description": f"the {meta['voice']} teacher voice" + (" (the default voice)" if voice == "default" else ""),
+            "consent": {"who": "synthetic voice (no person)", "how": f"rendered by {meta['voice']}",
+                        "date": time.strftime("%Y-%m-%d", time.gmtime())},
+            "licence": meta["voice_licence"], "reference_text": meta["spoken"],
+        }
+        written.append(write_text_atomic(folder / "voice.json", json.dumps(info, indent=1) + "\n"))
+    return written
