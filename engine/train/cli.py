@@ -38,6 +38,18 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
+    _add_card_parser(stages)
+
+
+def _add_card_parser(stages: argparse._SubParsersAction) -> None:
+    card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
+    card.add_argument("--model", default="assets/timbre-mini")
+    card.add_argument("--data", default=DEFAULT_DATA)
+    card.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
+    card.add_argument("--tts", default=f"{DEFAULT_RUNS}/tts")
+    card.add_argument("--eval", default="data/eval/report.md", help="evaluation report to include")
+    card.add_argument("--presets", default="presets")
+    card.add_argument("--scale", type=float, default=1.0, help="the --scale the corpus was made with")
 
 
 def add_eval_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,6 +83,14 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None)
+        return 0
+    if args.stage == "card":
+        from engine.train.export import write_presets
+        from engine.train.model_card import write_model_card
+
+        model = Path(args.model)
+        write_presets(Path(args.presets), model, Path(args.data))
+        print(write_model_card(model, Path(args.data), Path(args.codec), Path(args.tts), Path(args.eval), args.scale))
         return 0
     raise AssertionError(args.stage)
 
