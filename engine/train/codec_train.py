@@ -11,8 +11,6 @@ acoustic values are FSQ-quantised with straight-through rounding, or dithered, o
 from __future__ import annotations
 
 import json
-import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +22,15 @@ from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import CodecConfig, from_dict, to_dict
 from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
-from engine.train.checkpoint import load_checkpoint, save_checkpoint
+from engine.train.checkpoint import load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.progress import Progress
+from engine.train.loop import cosine_lr, run_steps
 from engine.train.sizes import CODEC_SIZES
 
 CROP_FRAMES = 24
 BATCH = 16
 FEATURE_WEIGHTS = torch.tensor([4.0, 2.0] + [1.0] * 40 + [1.0])
 EMA_DECAY = 0.99
-RESCAN_EVERY = 250
 CODEC_FILE, CODEC_CONFIG = "codec.safetensors", "codec.json"
 
 
@@ -121,11 +118,8 @@ class CodecTrainer(nn.Module):
         return {"loss": total, "feat": feat, "delta": delta, "phone": phone, "commit": commit}
 
 
-def lr_at(step: int, total: int, peak: float = 1e-3, warmup: int = 200) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    frac = (step - warmup) / max(1, total - warmup)
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+def lr_at(step: int, total: int) -> float:
+    return cosine_lr(step, total, peak=1e-3, warmup=200, floor=0.1)
 
 
 def export_codec(folder: Path, codec: VoxtralCodec) -> None:
@@ -165,30 +159,16 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     hours = sum(c.meta["seconds"] for c in clips) / 3600
     log(f"codec {size}: {sum(p.numel() for p in trainer.codec.parameters()) / 1e6:.2f}M parameters, "
         f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps}")
-    progress = Progress(steps, log, start=start, every=30.0)
-    gen = torch.Generator().manual_seed(seed)
-    avg: dict[str, float] = {}
-    t_ckpt = time.monotonic()
-    trainer.train()
-    for step in range(start, steps):
-        if step % RESCAN_EVERY == 0 and step > start:
-            clips = load_clips(data, "train")  # the corpus may still be growing
-        rng = np.random.default_rng([seed, step])
-        gen.manual_seed(seed * 1_000_003 + step)
-        feats, units = sample_batch(clips, rng, batch=batch)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps)
-        losses = trainer.losses(feats, units, gen)
-        opt.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        nn.utils.clip_grad_norm_(trainer.parameters(), 1.0)
-        opt.step()
-        for k, v in losses.items():
-            avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
-        progress.step(1, f"step {step + 1} " + " ".join(f"{k} {v:.4f}" for k, v in avg.items()))
-        if time.monotonic() - t_ckpt > 300 or step + 1 == steps:
-            save_checkpoint(out, step + 1, {"trainer": trainer}, opt, {"losses": avg, "size": size})
-            t_ckpt = time.monotonic()
+    state_holder = {"clips": clips}
+
+    def rescan() -> None:
+        state_holder["clips"] = load_clips(data, "train")
+
+    def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
+        return trainer.losses(feats, units, gen)
+
+    avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, {"size": size}, log, rescan)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)
     log(f"codec: exported {out / CODEC_FILE}")

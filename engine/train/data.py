@@ -122,7 +122,7 @@ def trim_and_level(audio: np.ndarray, margin: float = 0.05, rms_db: float = -20.
 
 def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence], seed: int) -> int:
     """Make one shard; returns how many clips it kept (failed alignments are dropped)."""
-    from engine.train.align import AlignmentError, Aligner, units_and_durations
+    from engine.train.align import Aligner, AlignmentError, units_and_durations
 
     spk = speaker(jobs[0].speaker)
     r = random.Random(seed * 100_003 + index)

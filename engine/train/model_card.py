@@ -44,7 +44,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "- **Alignment aid**: each audio position also sees the phone under a text pointer (and the next one); "
              "an advance head moves the pointer 0–4 phones per frame; speech ends when it passes the last phone. "
              "Trained on pocketsphinx forced-alignment timings of the teachers' audio.",
-             f"- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
+             "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
              "longest training clip; `default` is piper joe. Any clip can be cloned through the codec's encoder.",
              ""]
     if manifest:

@@ -11,8 +11,6 @@ alignment) is added to each audio position.
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,19 +18,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from torch import nn
 
 from engine.atomic import write_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
-from engine.config import ModelConfig
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_decode
 from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
-from engine.train.checkpoint import load_checkpoint, save_checkpoint
+from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.progress import Progress
-from engine.train.sizes import SAMPLING, tts_config
+from engine.train.loop import cosine_lr, run_steps
+from engine.train.sizes import tts_config
 
 REF_FRAMES = 50  # 4 s of reference voice
 MAX_FRAMES = 100  # longer clips are left out of TTS training
@@ -40,7 +36,6 @@ BATCH = 16
 FLOW_REPEATS = 4
 COND_DROP = 0.1
 CODES_FILE = "codes.safetensors"
-RESCAN_EVERY = 500
 
 
 @dataclass
@@ -160,11 +155,8 @@ def sample_items(items: list[Item], by_speaker: dict[str, list[int]], rng: np.ra
     return chosen, refs
 
 
-def lr_at(step: int, total: int, peak: float = 1e-3, warmup: int = 300) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    frac = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+def lr_at(step: int, total: int) -> float:
+    return cosine_lr(step, total, peak=1e-3, warmup=300, floor=0.05)
 
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
@@ -193,30 +185,17 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
         f"{len(by_speaker)} speakers; steps {start} -> {steps}")
-    progress = Progress(steps, log, start=start, every=30.0)
-    gen = torch.Generator()
-    avg: dict[str, float] = {}
-    t_ckpt = time.monotonic()
-    model.train()
-    for step in range(start, steps):
-        if step % RESCAN_EVERY == 0 and step > start:
-            codes, items, by_speaker = read_corpus()  # the corpus may still be growing
-        rng = np.random.default_rng([seed, step])
-        gen.manual_seed(seed * 1_000_003 + step)
-        chosen, refs = sample_items(items, by_speaker, rng, batch)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps)
-        losses = tts_losses(model, Batch(model, chosen, refs), gen)
-        opt.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        for k, v in losses.items():
-            avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
-        progress.step(1, f"step {step + 1} " + " ".join(f"{k} {v:.4f}" for k, v in avg.items()))
-        if time.monotonic() - t_ckpt > 300 or step + 1 == steps:
-            save_checkpoint(out, step + 1, {"tts": model}, opt, {"losses": avg, "size": size})
-            t_ckpt = time.monotonic()
+    corpus = {"codes": codes, "items": items, "by_speaker": by_speaker}
+
+    def rescan() -> None:
+        corpus["codes"], corpus["items"], corpus["by_speaker"] = read_corpus()
+
+    def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
+        return tts_losses(model, Batch(model, chosen, refs), gen)
+
+    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, {"size": size}, log, rescan)
+    codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model
 
