@@ -14,7 +14,7 @@ import torch
 from engine.codec import world
 from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
 
-VOCODER_CONTEXT = 64
+VOCODER_CONTEXT = 24
 """WORLD feature steps (5 ms each) rendered before the new ones and then dropped."""
 
 

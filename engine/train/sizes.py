@@ -31,7 +31,7 @@ def tts_config(size: str, codec: CodecConfig) -> TTSConfig:
         return TTSConfig(
             backbone=BackboneConfig(dim=256, n_layers=4, n_heads=4, n_kv_heads=2, head_dim=64, hidden_dim=768,
                                     vocab_size=128, max_seq_len=2048),
-            flow=FlowHeadConfig(dim=128, n_layers=2, n_heads=4, n_kv_heads=2, head_dim=32, hidden_dim=384),
+            flow=FlowHeadConfig(dim=128, n_layers=1, n_heads=4, n_kv_heads=2, head_dim=32, hidden_dim=384),
             **common)
     if size == "tiny":
         return TTSConfig(
