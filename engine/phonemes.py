@@ -81,25 +81,41 @@ def text_words(text: str) -> list[str]:
     return _WORD.findall(spell_out(normalize(text)).lower().replace("-", " "))
 
 
-def units_from_words(words: list[tuple[str, list[str]]]) -> list[str]:
-    """[(word or punctuation, phones)] -> symbol sequence with boundaries (see module doc)."""
-    units = [BOUNDARY]
-    for word, phones in words:
+def units_with_durations(words: list[tuple[str, list[tuple[str, int]], int]]) -> tuple[list[str], list[int]]:
+    """[(word or punctuation, [(phone, duration)], pause before it)] -> (symbols, durations).
+
+    A pause goes to the boundary or punctuation mark before the word; a mark replaces the boundary
+    it follows; the sequence starts with a boundary and ends with a boundary or a mark.
+    """
+    units, durs = [BOUNDARY], [0]
+    marks = (BOUNDARY, *PUNCTUATION.values())
+    for word, phones, pause in words:
         if word in PUNCTUATION:
             mark = PUNCTUATION[word]
             if units[-1] == BOUNDARY and len(units) > 1:
                 units[-1] = mark
             elif units[-1] not in PUNCTUATION.values():
                 units.append(mark)
+                durs.append(0)
             continue
         if not phones:
             continue
-        if units[-1] not in (BOUNDARY, *PUNCTUATION.values()):
+        if units[-1] not in marks:
             units.append(BOUNDARY)
-        units += phones
-    if units[-1] not in (BOUNDARY, *PUNCTUATION.values()):
+            durs.append(0)
+        durs[-1] += pause
+        for phone, d in phones:
+            units.append(phone)
+            durs.append(d)
+    if units[-1] not in marks:
         units.append(BOUNDARY)
-    return units
+        durs.append(0)
+    return units, durs
+
+
+def units_from_words(words: list[tuple[str, list[str]]]) -> list[str]:
+    """[(word or punctuation, phones)] -> symbol sequence with boundaries (see module doc)."""
+    return units_with_durations([(w, [(p, 0) for p in phones], 0) for w, phones in words])[0]
 
 
 class PhoneTokenizer:

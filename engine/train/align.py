@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from engine.phonemes import BOUNDARY, PHONES, PUNCTUATION, text_words
+from engine.phonemes import PHONES, PUNCTUATION, text_words, units_with_durations
 
 STEP_SECONDS = 0.01
 SAMPLE_RATE = 16_000
@@ -62,41 +62,31 @@ def units_and_durations(spoken: str, segments: list[tuple[str, list[tuple[str, i
 
     Raises AlignmentError when the aligned words do not follow the text.
     """
-    items = text_words(spoken)
     segs = list(segments)
-    units, durs = [BOUNDARY], [0]
 
-    def take_silence() -> None:
+    def take_silence() -> int:
+        steps = 0
         while segs and segs[0][0] in ("<sil>", "<s>", "</s>", "[NOISE]"):
-            durs[-1] += sum(d for _, d in segs.pop(0)[1])
+            steps += sum(d for _, d in segs.pop(0)[1])
+        return steps
 
-    for item in items:
+    words: list[tuple[str, list[tuple[str, int]], int]] = []
+    for item in text_words(spoken):
         if item in PUNCTUATION:
-            mark = PUNCTUATION[item]
-            if units[-1] == BOUNDARY and len(units) > 1:
-                units[-1] = mark
-            elif units[-1] not in PUNCTUATION.values():
-                units.append(mark)
-                durs.append(0)
+            words.append((item, [], 0))
             continue
-        take_silence()
+        pause = take_silence()
         if not segs or segs[0][0] != item:
             got = segs[0][0] if segs else "nothing"
             raise AlignmentError(f"aligned word {got!r} does not match the text's {item!r}")
         _, phones = segs.pop(0)
-        if units[-1] not in (BOUNDARY, *PUNCTUATION.values()):
-            units.append(BOUNDARY)
-            durs.append(0)
-        for phone, d in phones:
-            if phone not in PHONES:
-                raise AlignmentError(f"unknown phone {phone!r}")
-            units.append(phone)
-            durs.append(d)
-    if units[-1] not in (BOUNDARY, *PUNCTUATION.values()):
-        units.append(BOUNDARY)
-        durs.append(0)
-    take_silence()
-    durs[-1] += max(0, total_steps - sum(durs))
+        unknown = [p for p, _ in phones if p not in PHONES]
+        if unknown:
+            raise AlignmentError(f"unknown phone {unknown[0]!r}")
+        words.append((item, phones, pause))
+    trailing = take_silence()
     if segs:
         raise AlignmentError(f"aligner returned extra words: {[s[0] for s in segs[:3]]}")
+    units, durs = units_with_durations(words)
+    durs[-1] += trailing + max(0, total_steps - sum(durs) - trailing)
     return units, durs
