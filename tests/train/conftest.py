@@ -10,6 +10,11 @@ SMOKE_PLAN = Plan(counts={"flite-slt": 6, "flite-kal16": 6, "flite-slt~a": 4, "p
                   held_out_speakers=("flite-awb",), eval_sentences=2, shard_size=5, n_generated=60, seed=1)
 
 
+@pytest.fixture
+def smoke_plan() -> Plan:
+    return SMOKE_PLAN
+
+
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("corpus")

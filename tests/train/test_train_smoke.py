@@ -31,13 +31,12 @@ def test_corpus_has_every_speaker_aligned_features_and_a_manifest(corpus):
     assert "flite-awb" not in {c.meta["speaker"] for c in clips} and read_plan(corpus)["held_out_speakers"] == ["flite-awb"]
 
 
-def test_corpus_resumes_without_redoing_shards(corpus):
+def test_corpus_resumes_without_redoing_shards(corpus, smoke_plan):
     from engine.train.data import make_corpus
-    from tests.train.conftest import SMOKE_PLAN
 
     before = {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()}
     lines = []
-    make_corpus(corpus, SMOKE_PLAN, workers=1, log=lines.append)
+    make_corpus(corpus, smoke_plan, workers=1, log=lines.append)
     assert "0 shards to make" in lines[0]
     assert {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()} == before
 
