@@ -77,6 +77,17 @@ def bench_end_to_end(engine: Engine, steps: int, guidance: float, repeats: int =
     return best
 
 
+def profile(engine: Engine, frames: int, steps: int, guidance: float) -> None:
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if engine.device.type == "cuda" else [])
+    with torch_profile(activities=acts) as prof:
+        bench_components(engine, frames, steps, guidance)
+    key = "self_cuda_time_total" if engine.device.type == "cuda" else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=key, row_limit=12))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="tiny,20m")
@@ -85,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--guidance", type=float, default=1.2)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--profile", action="store_true", help="print the torch profiler's top ops per config")
     args = p.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
     threads = apply_threads(args.threads)
@@ -104,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 engine.render(SynthesisRequest("warm up", params=SamplingParams(max_seconds=0.5, seed=0)))
                 ms = bench_components(engine, args.frames, args.steps, args.guidance)
                 rtf, first, _ = bench_end_to_end(engine, args.steps, args.guidance)
+                if args.profile:
+                    profile(engine, args.frames, args.steps, args.guidance)
                 frame_ms = sum(ms.values())
                 dtype = str(resolve_dtype("auto", engine.device)).removeprefix("torch.")
                 print(f"{size:<8} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {ms['backbone']:>7.2f}ms "

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--model")
     studio.add_argument("--device")
     studio.add_argument("studio_args", nargs=argparse.REMAINDER, help="passed on to the studio")
+    from engine.train.cli import add_eval_parser, add_train_parser
+
+    add_train_parser(sub)
+    add_eval_parser(sub)
     return parser
 
 
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_voices(args)
         if args.command == "studio":
             return cmd_studio(args)
+        if args.command in ("train", "eval"):
+            from engine.train.cli import run_eval, run_train
+
+            return run_train(args) if args.command == "train" else run_eval(args)
     except EngineError as e:
         print(f"timbre: error: {e}", file=sys.stderr)
         return 2

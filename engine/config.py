@@ -72,7 +72,13 @@ class TTSConfig:
     acoustic_dim: int = 8
     acoustic_levels: int = 21
     tokenizer: str = "bytes"
-    """``bytes`` (UTF-8 bytes, built in) or ``tekken`` (the released checkpoint's tokenizer)."""
+    """``bytes`` (UTF-8 bytes, built in), ``phones`` (CMU-lexicon phones; the model folder has
+    lexicon.txt.gz) or ``tekken`` (the released checkpoint's tokenizer)."""
+    aligned_text: bool = False
+    """Alignment aid: every audio position also sees the text unit under a pointer (and the next
+    one), and an advance head moves the pointer 0..max_advance units per frame; speech ends when
+    the pointer passes the last unit."""
+    max_advance: int = 4
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,15 @@ class CodecConfig:
     decoder_kernels: tuple[int, ...] = (3, 4, 4, 4)
     decoder_strides: tuple[int, ...] = (1, 2, 2, 2)
     has_encoder: bool = True
+    io: str = "waveform"
+    """``waveform``: patches of ``patch_size`` samples in and out (Voxtral). ``world``: WORLD vocoder
+    features (``feature_dim`` per ``patch_size`` samples) in and out, rendered by a DSP synthesiser."""
+    feature_dim: int = 43
+
+    @property
+    def io_channels(self) -> int:
+        """Channels per step at the codec's input and output (patch samples or feature dims)."""
+        return self.patch_size if self.io == "waveform" else self.feature_dim
 
     @property
     def samples_per_frame(self) -> int:
@@ -161,6 +176,11 @@ class ModelConfig:
             t.acoustic_levels,
         ):
             raise ConfigError("codec and TTS disagree on codebook size, acoustic dim or FSQ levels")
+        if c.io not in ("waveform", "world"):
+            raise ConfigError(f"codec io must be waveform or world, got {c.io!r}")
+        if len(c.decoder_transformer_lengths) != len(c.decoder_kernels) or len(c.decoder_kernels) != len(
+                c.decoder_strides):
+            raise ConfigError("codec decoder lengths, kernels and strides must have one entry per stage")
         b = t.backbone
         if b.n_heads % b.n_kv_heads or t.flow.n_heads % t.flow.n_kv_heads:
             raise ConfigError("n_heads must be a multiple of n_kv_heads")

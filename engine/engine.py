@@ -35,6 +35,7 @@ from engine.api import (
     Started,
     SynthesisRequest,
 )
+from engine.codec import world
 from engine.codec.decode_worker import ChunkDecoder
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
@@ -75,6 +76,8 @@ class Engine:
         """Make ``m`` the engine's model (the benchmarks hand in modules built in memory)."""
         self.model = m
         cfg = m.config
+        if cfg.codec.io == "world":
+            world.load_vocoder()  # import pyworld now, not during the first render
         d = cfg.sampling
         self._flow = FlowSampler(m.tts.acoustic_transformer, use_graphs=self.config.cuda_graphs)
         with torch.inference_mode():
@@ -164,7 +167,14 @@ class Engine:
             for n, (chunk, cap) in enumerate(zip(chunks, caps)):
                 cancel.raise_if_cancelled()
                 cache = tts.backbone.new_cache(capacity=len(chunk.ids) + cap + 1)
-                h = tts.prefill(tts.embed_prompt(chunk.ids, chunk.voice_rows), cache)
+                aligned = tts.cfg.aligned_text
+                text_t = torch.tensor(chunk.text_ids, dtype=torch.long, device=self.device)
+                pointer = 0  # aligned text: the unit being said (the model moves it on)
+
+                def stream() -> torch.Tensor | None:
+                    return tts.text_stream(text_t, torch.tensor([pointer], device=self.device)) if aligned else None
+
+                h = tts.prefill(tts.embed_prompt(chunk.ids, chunk.voice_rows), cache, stream())
                 for _ in range(cap):
                     if len(frames) >= total or (frames and frames[-1].end_of_speech):
                         break
@@ -173,6 +183,10 @@ class Engine:
                     noise = torch.randn(1, k, generator=gen) * p.temperature
                     out = tts.step(h, noise.to(self.device), p.steps, p.guidance, p.semantic_temperature,
                                    p.semantic_top_k, gen, p.keep_trajectory, self._flow)
+                    if aligned:
+                        if pointer >= len(chunk.text_ids):  # the pointer passed the last unit: speech is over
+                            out.semantic = END
+                        pointer += tts.advance(h)
                     if out.semantic == END:
                         if n == len(chunks) - 1:  # a chunk's end inside the text is not the end of speech
                             frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),
@@ -191,7 +205,7 @@ class Engine:
                         pending.clear()
                     yield from emit(wait=not audio)  # the first chunk as soon as it exists, then no waiting
                     yield Progress(i + 1, total, time.perf_counter() - t0)
-                    h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache)
+                    h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache, stream())
             if pending:
                 decoder.submit(torch.stack(pending))
             yield from emit(wait=True)

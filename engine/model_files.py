@@ -23,9 +23,13 @@ from engine.bundled import assets_dir
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ConfigError, ModelConfig, from_dict, to_dict
 from engine.nn.tts_model import VoxtralTTS
-from engine.prompting import BytePrompter, Prompter
+from engine.phonemes import Lexicon, PhoneTokenizer
+from engine.prompting import Prompter, ReferencePrompter
+from engine.text import ByteTokenizer
 
 CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
+LEXICON_NAME = "lexicon.txt.gz"
+"""Pronouncing dictionary of a model whose tokenizer is ``phones`` (cmudict format, gzip)."""
 
 
 def builtin_models() -> dict[str, Path]:
@@ -133,7 +137,20 @@ def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtyp
         for p in sorted(vdir.glob("*.safetensors")):
             voices[p.stem] = load_file(str(p))["codes"].long()
     return LoadedModel(folder.name, folder, cfg, tts, codec, file_hash(weights), voices,
-                       BytePrompter(folder.name, tts, voices))
+                       ReferencePrompter(folder.name, tts, voices, make_tokenizer(folder, cfg)))
+
+
+def make_tokenizer(folder: Path, cfg: ModelConfig) -> ByteTokenizer | PhoneTokenizer:
+    """The text tokenizer a model folder asks for: UTF-8 bytes, or phones from its own lexicon."""
+    t = cfg.tts
+    if t.tokenizer == "bytes":
+        return ByteTokenizer(t.tokens, t.backbone.vocab_size)
+    if t.tokenizer == "phones":
+        lexicon = folder / LEXICON_NAME
+        if not lexicon.is_file():
+            raise EngineError(f"model {folder.name} uses phones but its folder has no {LEXICON_NAME}")
+        return PhoneTokenizer(Lexicon.read(lexicon), t.tokens.text_offset, t.backbone.vocab_size)
+    raise EngineError(f"tokenizer {t.tokenizer!r} is not supported by this family")
 
 
 def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], prefix: str, where: Path) -> None:

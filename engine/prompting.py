@@ -6,7 +6,7 @@ the other into one take (a fresh backbone context per chunk, one continuous code
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
@@ -20,11 +20,13 @@ DEFAULT_VOICE = "default"
 
 @dataclass
 class PromptChunk:
-    """text: the chunk's text; ids [P]: prompt token ids; voice_rows [N, D]: rows for the N [AUDIO] ids."""
+    """text: the chunk's text; ids [P]: prompt token ids; voice_rows [N, D]: rows for the N [AUDIO] ids;
+    text_ids: the text's own token ids (what an aligned-text model's pointer walks over)."""
 
     text: str
     ids: list[int]
     voice_rows: torch.Tensor | None
+    text_ids: list[int] = field(default_factory=list)
 
 
 class Prompter(Protocol):
@@ -40,15 +42,20 @@ def unknown_voice(voice: str, model: str, names: list[str]) -> EngineError:
     return EngineError(f"unknown voice {voice!r} for model {model}: choose from {', '.join(names)}")
 
 
-class BytePrompter:
-    """Our own models: UTF-8 byte tokens, voices as reference codes embedded by the model (one chunk)."""
+class Tokenizer(Protocol):
+    def encode(self, text: str) -> list[int]: ...
+
+
+class ReferencePrompter:
+    """Our own models: byte or phone tokens, voices as reference codes embedded by the model (one chunk)."""
 
     can_clone = True
 
-    def __init__(self, model_name: str, tts: VoxtralTTS, voice_codes: dict[str, torch.Tensor]) -> None:
+    def __init__(self, model_name: str, tts: VoxtralTTS, voice_codes: dict[str, torch.Tensor],
+                 tokenizer: Tokenizer | None = None) -> None:
         cfg = tts.cfg
         self.model_name, self.tts, self.voice_codes = model_name, tts, voice_codes
-        self.tokenizer = ByteTokenizer(cfg.tokens, cfg.backbone.vocab_size)
+        self.tokenizer = tokenizer or ByteTokenizer(cfg.tokens, cfg.backbone.vocab_size)
         names = (DEFAULT_VOICE, *sorted(set(voice_codes) - {DEFAULT_VOICE}))
         self.voices = tuple(VoiceInfo(n) for n in names)
 
@@ -64,5 +71,6 @@ class BytePrompter:
         codes = self.codes(voice)
         dev = self.tts.tok_embeddings.weight.device
         rows = self.tts.voice_rows(codes.to(dev)) if codes is not None else None
-        ids = self.tts.prompt_ids(self.tokenizer.encode(text), 0 if rows is None else rows.shape[0])
-        return [PromptChunk(text, ids, rows)]
+        text_ids = self.tokenizer.encode(text)
+        ids = self.tts.prompt_ids(text_ids, 0 if rows is None else rows.shape[0])
+        return [PromptChunk(text, ids, rows, text_ids)]

@@ -13,6 +13,10 @@ APT_PACKAGES=(
   libxcb-sync1 libxcb-shm0 libx11-xcb1
   # audio output through PortAudio (sounddevice)
   libportaudio2
+  # timbre train: teacher voices (run as external programs), audio tools, text sources
+  flite espeak-ng sox libsox-fmt-all fortunes-min fortunes
+  # builds webrtcvad (resemblyzer) from source
+  gcc python3-dev
 )
 
 install_apt() {
@@ -44,8 +48,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-# torch first, pinned: its local CPU wheel; setuptools<81 keeps pkg_resources for pyworld/resemblyzer
+# torch first, pinned: its local CPU wheel; setuptools<81 keeps pkg_resources for pyworld/resemblyzer.
+# The train extra (aligner, metrics, the piper teacher) is installed too: the tests smoke-run training.
 .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0" "setuptools>=77,<81"
-.venv/bin/python -m pip install -q --disable-pip-version-check "setuptools>=77,<81" -e ".[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check "setuptools>=77,<81" -e ".[test,train]"
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"

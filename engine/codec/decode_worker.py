@@ -11,14 +11,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import torch
 
-from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
+from engine.codec.audio_stream import AudioStream
+from engine.codec.voxtral_codec import VoxtralCodec
 
 
 class ChunkDecoder:
     """``submit`` raw codes [n, 1 + K] in order; ``ready`` returns the finished audio chunks in order."""
 
     def __init__(self, codec: VoxtralCodec, context: int, overlap: bool) -> None:
-        self.stream = StreamingDecoder(codec, context)
+        self.stream = AudioStream(codec, context)  # waveform, or WORLD features rendered by the vocoder
         self.device = next(codec.parameters()).device
         self.overlap = overlap and self.device.type == "cuda"
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="timbre-codec") if self.overlap else None
@@ -30,8 +31,8 @@ class ChunkDecoder:
         with torch.inference_mode():
             if self._cuda_stream is not None:
                 with torch.cuda.stream(self._cuda_stream):
-                    return self.stream.push(codes.to(self.device, non_blocking=True)).float().clamp(-1, 1).cpu().numpy()
-            return self.stream.push(codes.to(self.device)).float().clamp(-1.0, 1.0).cpu().numpy()
+                    return self.stream.push(codes.to(self.device, non_blocking=True))
+            return self.stream.push(codes.to(self.device))
 
     def submit(self, codes: torch.Tensor) -> None:
         if self._pool is not None:

@@ -10,7 +10,9 @@ import soxr
 import torch
 
 from engine.api import FRAME_RATE, EngineError
-from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
+from engine.codec import world
+from engine.codec.audio_stream import AudioStream, decode_audio
+from engine.codec.voxtral_codec import VoxtralCodec
 
 
 class AudioCodec:
@@ -45,14 +47,20 @@ class AudioCodec:
             raise EngineError("audio to encode must be a non-empty mono or multichannel signal")
         if sample_rate != self.sample_rate:
             x = soxr.resample(x, sample_rate, self.sample_rate).astype(np.float32)
-        codes = self.codec.encode(torch.from_numpy(x)[None].to(self.device))  # (1, 1 + K, T)
+        if self.codec.cfg.io == "world":
+            steps = torch.from_numpy(world.analyze(x)).T[None].to(self.device)  # (1, feature_dim, steps)
+            steps = torch.nn.functional.pad(steps, (0, (-steps.shape[-1]) % (self.samples_per_frame // world.HOP)),
+                                            mode="replicate")
+            codes = self.codec.quantizer.encode(self.codec.encode_steps(steps))
+        else:
+            codes = self.codec.encode(torch.from_numpy(x)[None].to(self.device))  # (1, 1 + K, T)
         return codes[0].T.cpu().numpy()
 
     @torch.inference_mode()
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """codes [T, 1 + K] -> float32 audio [T * samples_per_frame] in [-1, 1]."""
         c = torch.as_tensor(np.asarray(codes), dtype=torch.long, device=self.device)
-        return self.codec.decode(c.T[None])[0].clamp(-1, 1).float().cpu().numpy()
+        return decode_audio(self.codec, c.T)
 
-    def stream_decoder(self, context: int = 25) -> StreamingDecoder:
-        return StreamingDecoder(self.codec, context)
+    def stream_decoder(self, context: int = 25) -> AudioStream:
+        return AudioStream(self.codec, context)

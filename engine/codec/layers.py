@@ -129,10 +129,16 @@ class CodecTransformer(nn.Module):
         )
         self.register_buffer("slopes", alibi_slopes(n_heads), persistent=False)
 
+        self._bias: torch.Tensor | None = None  # the last bias built, reused while T and device match
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [B, C, T] -> [B, C, T]."""
         h = x.transpose(1, 2)
-        bias = window_bias(h.shape[1], self.window, self.slopes, h.device)
+        if not self.layers:
+            return x
+        bias = self._bias
+        if bias is None or bias.shape[-1] != h.shape[1] or bias.device != h.device:
+            bias = self._bias = window_bias(h.shape[1], self.window, self.slopes, h.device)
         for layer in self.layers:
             h = layer(h, bias)
         return h.transpose(1, 2)

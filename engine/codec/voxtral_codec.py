@@ -67,8 +67,11 @@ class VoxtralCodec(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.quantizer = Quantizer(cfg)
+        if cfg.io == "world":  # WORLD features are standardised inside the codec (waveform codecs have none)
+            self.register_buffer("feature_mean", torch.zeros(cfg.io_channels))
+            self.register_buffer("feature_std", torch.ones(cfg.io_channels))
         if cfg.has_encoder:
-            self.input_proj = CausalConv1d(cfg.patch_size, cfg.dim, cfg.patch_proj_kernel_size)
+            self.input_proj = CausalConv1d(cfg.io_channels, cfg.dim, cfg.patch_proj_kernel_size)
             blocks: list[nn.Module] = []
             window = cfg.sliding_window
             last = len(cfg.encoder_strides) - 1
@@ -91,7 +94,7 @@ class VoxtralCodec(nn.Module):
                 dec.append(CausalConvTranspose1d(cfg.dim, cfg.dim, k, s))
                 window *= s
         self.decoder_blocks = nn.ModuleList(dec)
-        self.output_proj = CausalConv1d(cfg.dim, cfg.patch_size, cfg.patch_proj_kernel_size, pad_mode="reflect")
+        self.output_proj = CausalConv1d(cfg.dim, cfg.io_channels, cfg.patch_proj_kernel_size, pad_mode="reflect")
 
     @property
     def samples_per_frame(self) -> int:
@@ -100,33 +103,55 @@ class VoxtralCodec(nn.Module):
     def fold_weight_norm(self) -> int:
         return fold_weight_norm(self)
 
-    def encode_latent(self, audio: torch.Tensor) -> torch.Tensor:
-        """audio [B, n] at cfg.sample_rate -> continuous latent [B, semantic_dim + K, ceil(n / spf)]."""
+    def patchify(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, n] -> patches [B, patch, ceil(n / spf) * spf / patch] (zero-padded to whole frames)."""
+        n = audio.shape[-1]
+        audio = nn.functional.pad(audio, (0, (-n) % self.samples_per_frame))
+        return audio.view(audio.shape[0], -1, self.cfg.patch_size).transpose(1, 2)
+
+    def encode_steps(self, x: torch.Tensor) -> torch.Tensor:
+        """Input steps [B, io_channels, T * steps_per_frame] (patches, or raw WORLD features) ->
+        continuous latent [B, semantic_dim + K, T]."""
         if not self.cfg.has_encoder:
             raise RuntimeError("this codec has no encoder")
-        spf, p = self.samples_per_frame, self.cfg.patch_size
-        n = audio.shape[-1]
-        audio = nn.functional.pad(audio, (0, (-n) % spf))
-        x = audio.view(audio.shape[0], -1, p).transpose(1, 2)  # (B, patch, T100)
+        if self.cfg.io == "world":
+            x = (x - self.feature_mean[:, None]) / self.feature_std[:, None]
         x = self.input_proj(x)
         for block in self.encoder_blocks:
             x = block(x)
         return x
 
+    def encode_latent(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, n] at cfg.sample_rate -> continuous latent [B, semantic_dim + K, ceil(n / spf)]."""
+        if self.cfg.io != "waveform":
+            raise RuntimeError("a world codec encodes WORLD features: use encode_steps")
+        return self.encode_steps(self.patchify(audio))
+
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
         """audio [B, n] -> raw codes [B, 1 + K, T], T = ceil(n / samples_per_frame)."""
         return self.quantizer.encode(self.encode_latent(audio))
 
-    def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
-        """latent [B, semantic_dim + K, T] -> audio [B, T * samples_per_frame]."""
+    def decode_steps(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, semantic_dim + K, T] -> output steps [B, io_channels, T * steps_per_frame]
+        (waveform patches, or WORLD features in their natural units)."""
         x = latent
         for block in self.decoder_blocks:
             x = block(x)
-        x = self.output_proj(x)  # (B, patch, T100)
+        x = self.output_proj(x)
+        if self.cfg.io == "world":
+            x = x * self.feature_std[:, None] + self.feature_mean[:, None]
+        return x
+
+    def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, semantic_dim + K, T] -> audio [B, T * samples_per_frame] (waveform io), or
+        WORLD features [B, feature_dim, T * steps_per_frame] (world io)."""
+        x = self.decode_steps(latent)
+        if self.cfg.io == "world":
+            return x
         return x.transpose(1, 2).reshape(x.shape[0], -1)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """raw codes [B, 1 + K, T] -> audio [B, T * samples_per_frame]."""
+        """raw codes [B, 1 + K, T] -> decode_latent's output."""
         return self.decode_latent(self.quantizer.decode(codes))
 
 
@@ -146,7 +171,8 @@ class StreamingDecoder:
 
     @torch.inference_mode()
     def push(self, codes: torch.Tensor) -> torch.Tensor:
-        """New raw codes [n, 1 + K] -> the n frames' audio [n * samples_per_frame]."""
+        """New raw codes [n, 1 + K] -> the n frames' audio [n * samples_per_frame] (waveform io), or
+        their WORLD features [feature_dim, n * steps_per_frame] (world io)."""
         n = codes.shape[0]
         if n == 0:
             return torch.zeros(0)
@@ -154,5 +180,6 @@ class StreamingDecoder:
         window = torch.cat([torch.stack(ctx), codes]) if ctx else codes
         self.frames.extend(codes.unbind(0))
         del self.frames[: max(0, len(self.frames) - self.context)]
-        audio = self.codec.decode(window.T[None])[0]
-        return audio[len(ctx) * self.codec.samples_per_frame:]
+        out = self.codec.decode(window.T[None])[0]
+        per_frame = out.shape[-1] // window.shape[0]
+        return out[..., len(ctx) * per_frame:]

@@ -40,6 +40,29 @@ class AudioCodebookEmbeddings(nn.Module):
         return self.embeddings(codes + self.offsets).sum(dim=-2)
 
 
+class TextStream(nn.Module):
+    """The alignment aid: embeddings of the text unit under the pointer and the next one, added to
+    an audio position, and the head that predicts how far the pointer advances after a frame."""
+
+    def __init__(self, vocab: int, dim: int, max_advance: int, end_id: int) -> None:
+        super().__init__()
+        self.current = nn.Embedding(vocab, dim)
+        self.next = nn.Embedding(vocab, dim)
+        self.advance_head = nn.Linear(dim, max_advance + 1, bias=False)
+        self.end_id = end_id
+
+    def units(self, text_ids: torch.Tensor, pointer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """text_ids [L], pointer [...] -> (current, next) ids [...]; past the end reads ``end_id``."""
+        padded = torch.cat([text_ids, text_ids.new_full((2,), self.end_id)])
+        p = pointer.clamp(max=len(text_ids))
+        return padded[p], padded[p + 1]
+
+    def forward(self, text_ids: torch.Tensor, pointer: torch.Tensor) -> torch.Tensor:
+        """text_ids [L], pointer [...] -> embedding [..., dim]."""
+        cur, nxt = self.units(text_ids, pointer)
+        return self.current(cur) + self.next(nxt)
+
+
 @dataclass
 class StepOutput:
     """One frame drawn from a hidden state (batch of 1)."""
@@ -64,6 +87,8 @@ class VoxtralTTS(nn.Module):
         self.acoustic_transformer = AcousticHead(
             cfg.flow, b.dim, cfg.acoustic_dim, cfg.semantic_codebook_size + N_SPECIAL
         )
+        if cfg.aligned_text:
+            self.text_stream = TextStream(b.vocab_size, b.dim, cfg.max_advance, cfg.tokens.repeat_audio_text)
 
     # ---- prompt -------------------------------------------------------------------------------
 
@@ -95,13 +120,23 @@ class VoxtralTTS(nn.Module):
 
     # ---- generation ---------------------------------------------------------------------------
 
-    def prefill(self, prompt: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """prompt [1, P, D] -> hidden at the last position (the final [BEGIN_AUDIO]) [1, D]."""
+    def prefill(self, prompt: torch.Tensor, cache: KVCache, stream: torch.Tensor | None = None) -> torch.Tensor:
+        """prompt [1, P, D] -> hidden at the last position (the final [BEGIN_AUDIO]) [1, D].
+        ``stream`` [1, D] (aligned text) is added to that last position."""
+        if stream is not None:
+            prompt = torch.cat([prompt[:, :-1], prompt[:, -1:] + stream[:, None]], dim=1)
         return self.backbone(prompt, cache)[:, -1]
 
-    def feed(self, levels_model: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Codes of one frame in model space [1, 1 + K] -> next hidden [1, D]."""
-        return self.backbone(self.audio_embeddings(levels_model)[:, None], cache)[:, -1]
+    def feed(self, levels_model: torch.Tensor, cache: KVCache, stream: torch.Tensor | None = None) -> torch.Tensor:
+        """Codes of one frame in model space [1, 1 + K] (+ aligned-text embedding [1, D]) -> next hidden [1, D]."""
+        x = self.audio_embeddings(levels_model)
+        if stream is not None:
+            x = x + stream
+        return self.backbone(x[:, None], cache)[:, -1]
+
+    def advance(self, h: torch.Tensor) -> int:
+        """Aligned text: how many units the pointer moves after the frame drawn from h [1, D] (greedy)."""
+        return int(self.text_stream.advance_head(h)[0].argmax())
 
     def step(self, h: torch.Tensor, noise: torch.Tensor, steps: int, guidance: float,
              semantic_temperature: float, top_k: int, generator: torch.Generator,

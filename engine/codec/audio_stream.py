@@ -1,0 +1,45 @@
+"""Codes -> audio for both kinds of codec: waveform codecs decode samples directly; WORLD codecs
+decode vocoder features that the WORLD synthesiser renders.
+
+Streaming: each push decodes the new frames with ``context`` frames of codes before them (the
+decoder is causal, so its features equal the offline decode) and, for WORLD, renders them with
+``VOCODER_CONTEXT`` feature steps before them so the pulse train and filters run in smoothly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.codec import world
+from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
+
+VOCODER_CONTEXT = 24
+"""WORLD feature steps (5 ms each) rendered before the new ones and then dropped."""
+
+
+def decode_audio(codec: VoxtralCodec, codes: torch.Tensor) -> np.ndarray:
+    """Raw codes [1 + K, T] -> float32 audio [T * samples_per_frame] in [-1, 1], offline."""
+    out = codec.decode(codes[None].long())[0]
+    if codec.cfg.io == "world":
+        return world.synthesize(out.T.float().cpu().numpy())
+    return out.float().clamp(-1.0, 1.0).cpu().numpy()
+
+
+class AudioStream:
+    def __init__(self, codec: VoxtralCodec, context: int = 25) -> None:
+        self.codec = codec
+        self.decoder = StreamingDecoder(codec, context)
+        self.features: np.ndarray | None = None  # (steps, feature_dim) kept as vocoder context
+
+    @torch.inference_mode()
+    def push(self, codes: torch.Tensor) -> np.ndarray:
+        """New raw codes [n, 1 + K] -> their audio, float32 [n * samples_per_frame]."""
+        out = self.decoder.push(codes)
+        if self.codec.cfg.io != "world":
+            return out.float().clamp(-1.0, 1.0).cpu().numpy()
+        new = out.T.float().cpu().numpy()  # (n * 16, feature_dim)
+        ctx = self.features if self.features is not None else np.zeros((0, new.shape[1]), np.float32)
+        audio = world.synthesize(np.concatenate([ctx, new]))
+        self.features = np.concatenate([ctx, new])[-VOCODER_CONTEXT:]
+        return audio[len(ctx) * world.HOP:]

@@ -1,0 +1,102 @@
+"""``timbre train data|codec|tts`` and ``timbre eval``: argument parsing only; the work lives in
+the stage modules (imported when a stage runs, so the plain CLI stays light)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_DATA = "data/corpus"
+DEFAULT_RUNS = "data/runs"
+
+
+def add_train_parser(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="rebuild the built-in model: corpus, codec, TTS")
+    stages = train.add_subparsers(dest="stage", required=True)
+
+    data = stages.add_parser("data", help="make the training corpus with the teacher voices")
+    data.add_argument("--out", default=DEFAULT_DATA, help="corpus folder (kept out of git)")
+    data.add_argument("--scale", type=float, default=1.0, help="multiply the clips per speaker")
+    data.add_argument("--workers", type=int, default=2)
+    data.add_argument("--eval-sentences", type=int, default=30)
+    data.add_argument("--seed", type=int, default=0)
+
+    codec = stages.add_parser("codec", help="train the WORLD-feature codec")
+    codec.add_argument("--data", default=DEFAULT_DATA)
+    codec.add_argument("--out", default=f"{DEFAULT_RUNS}/codec")
+    codec.add_argument("--steps", type=int, default=6000)
+    codec.add_argument("--size", default="mini", help="mini or tiny (tests)")
+    codec.add_argument("--threads", type=int, default=2)
+    codec.add_argument("--seed", type=int, default=0)
+
+    tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
+    tts.add_argument("--data", default=DEFAULT_DATA)
+    tts.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
+    tts.add_argument("--out", default=f"{DEFAULT_RUNS}/tts")
+    tts.add_argument("--steps", type=int, default=20000)
+    tts.add_argument("--size", default="mini", help="mini or tiny (tests)")
+    tts.add_argument("--threads", type=int, default=2)
+    tts.add_argument("--seed", type=int, default=0)
+    tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
+    _add_card_parser(stages)
+
+
+def _add_card_parser(stages: argparse._SubParsersAction) -> None:
+    card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
+    card.add_argument("--model", default="assets/timbre-mini")
+    card.add_argument("--data", default=DEFAULT_DATA)
+    card.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
+    card.add_argument("--tts", default=f"{DEFAULT_RUNS}/tts")
+    card.add_argument("--eval", default="data/eval/report.md", help="evaluation report to include")
+    card.add_argument("--presets", default="presets")
+    card.add_argument("--scale", type=float, default=1.0, help="the --scale the corpus was made with")
+
+
+def add_eval_parser(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="measure a model on the held-out sentences against the teachers")
+    ev.add_argument("--model", help="built-in model name or model folder (default model)")
+    ev.add_argument("--data", default=DEFAULT_DATA)
+    ev.add_argument("--out", default="data/eval", help="folder for the report and audio")
+    ev.add_argument("--sentences", type=int, default=30)
+    ev.add_argument("--voices", help="comma-separated training voices (default: all base voices)")
+    ev.add_argument("--steps-table", default="1,2,4,8,16")
+    ev.add_argument("--threads", type=int, default=2)
+    ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.stage == "data":
+        from engine.train.data import Plan, make_corpus
+
+        base = Plan()
+        plan = Plan(base.scaled(args.scale).counts, base.held_out_speakers, args.eval_sentences, base.shard_size,
+                    base.n_generated, args.seed)
+        make_corpus(Path(args.out), plan, args.workers)
+        return 0
+    if args.stage == "codec":
+        from engine.train.codec_train import train_codec
+
+        train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed)
+        return 0
+    if args.stage == "tts":
+        from engine.train.tts_train import train_tts
+
+        train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
+                  Path(args.export) if args.export else None)
+        return 0
+    if args.stage == "card":
+        from engine.train.export import write_presets
+        from engine.train.model_card import write_model_card
+
+        model = Path(args.model)
+        write_presets(Path(args.presets), model, Path(args.data))
+        print(write_model_card(model, Path(args.data), Path(args.codec), Path(args.tts), Path(args.eval), args.scale))
+        return 0
+    raise AssertionError(args.stage)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from engine.train.evaluate import evaluate
+
+    evaluate(args)
+    return 0

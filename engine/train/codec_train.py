@@ -1,0 +1,175 @@
+"""``timbre train codec``: the WORLD-feature codec, 12.5 frames/s, one semantic VQ token plus K FSQ
+values per frame.
+
+Losses: L1 on standardised WORLD features (and on their time differences, against over-smoothing);
+a phone classifier on the semantic latent, before and after the VQ, so the semantic token is
+phonetic (the way Voxtral distils Whisper into its semantic codes); VQ commitment. The semantic
+codebook is an EMA codebook, stored as the engine stores it (embedding_sum, cluster_usage). The
+acoustic values are FSQ-quantised with straight-through rounding, or dithered, or passed through.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.codec.voxtral_codec import VoxtralCodec
+from engine.config import CodecConfig, from_dict, to_dict
+from engine.nn.fsq import fsq_decode, fsq_encode
+from engine.phonemes import SYMBOLS
+from engine.train.checkpoint import load_checkpoint
+from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
+from engine.train.loop import cosine_lr, run_steps
+from engine.train.sizes import CODEC_SIZES
+
+CROP_FRAMES = 24
+BATCH = 16
+FEATURE_WEIGHTS = torch.tensor([4.0, 2.0] + [1.0] * 40 + [1.0])
+EMA_DECAY = 0.99
+CODEC_FILE, CODEC_CONFIG = "codec.safetensors", "codec.json"
+
+
+def feature_stats(clips: list[Clip]) -> tuple[torch.Tensor, torch.Tensor]:
+    x = np.concatenate([c.features for c in clips[:2000]])
+    return torch.from_numpy(x.mean(0)), torch.from_numpy(x.std(0) + 1e-3)
+
+
+def sample_batch(clips: list[Clip], rng: np.random.Generator, crop: int = CROP_FRAMES, batch: int = BATCH,
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random crops: features [B, 43, crop * 16] and frame phone targets [B, crop] (SYMBOLS ids)."""
+    long_enough = [c for c in clips if c.frames >= crop]
+    pool = long_enough or clips
+    feats, units = [], []
+    for i in rng.integers(0, len(pool), batch):
+        c = pool[int(i)]
+        n = min(crop, c.frames)
+        start = int(rng.integers(0, c.frames - n + 1))
+        f = c.features[start * STEPS_PER_FRAME:(start + n) * STEPS_PER_FRAME]
+        u = c.unit_ids()[c.frame_units()[start:start + n]]
+        if n < crop:  # pad short clips by repeating their last step (silence)
+            f = np.concatenate([f, np.repeat(f[-1:], (crop - n) * STEPS_PER_FRAME, 0)])
+            u = np.concatenate([u, np.full(crop - n, u[-1])])
+        feats.append(f.T)
+        units.append(u)
+    return torch.from_numpy(np.stack(feats)).float(), torch.from_numpy(np.stack(units)).long()
+
+
+class CodecTrainer(nn.Module):
+    """The codec plus its training-only phone classifier."""
+
+    def __init__(self, cfg: CodecConfig) -> None:
+        super().__init__()
+        self.codec = VoxtralCodec(cfg)
+        self.phone_head = nn.Linear(cfg.semantic_dim, len(SYMBOLS))
+        self.cfg = cfg
+
+    def quantize(self, latent: torch.Tensor, generator: torch.Generator | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """latent [B, sd + K, T] -> (decoder input with straight-through gradients, semantic ids [B, T],
+        commitment loss)."""
+        sd, levels = self.cfg.semantic_dim, self.cfg.acoustic_levels
+        sem = latent[:, :sd]
+        vq = self.codec.quantizer.semantic_codebook
+        ids = vq.encode(sem.detach())
+        q = vq.decode(ids)
+        commit = F.mse_loss(sem, q.detach())
+        sem_st = sem + (q - sem).detach()
+        a = torch.tanh(latent[:, sd:])
+        hard = fsq_decode(fsq_encode(a.detach(), levels), levels)
+        a_hard = a + (hard - a).detach()
+        a_dither = a + (torch.rand(a.shape, generator=generator) - 0.5) * (2.0 / (levels - 1))
+        mode = torch.rand(a.shape[0], 1, 1, generator=generator)
+        a_q = torch.where(mode < 0.6, a_hard, torch.where(mode < 0.8, a_dither, a))
+        return torch.cat([sem_st, a_q], dim=1), ids, commit
+
+    @torch.no_grad()
+    def ema_update(self, sem: torch.Tensor, ids: torch.Tensor, generator: torch.Generator) -> None:
+        """EMA codebook statistics from this batch; unused codes restart at random batch vectors."""
+        vq = self.codec.quantizer.semantic_codebook
+        flat = sem.detach().transpose(1, 2).reshape(-1, sem.shape[1])  # (N, sd)
+        onehot = F.one_hot(ids.reshape(-1), vq.cluster_usage.shape[0]).float()
+        vq.cluster_usage.mul_(EMA_DECAY).add_(onehot.sum(0), alpha=1 - EMA_DECAY)
+        vq.embedding_sum.mul_(EMA_DECAY).add_(onehot.T @ flat, alpha=1 - EMA_DECAY)
+        dead = vq.cluster_usage < 0.03
+        if dead.any():
+            pick = torch.randint(0, flat.shape[0], (int(dead.sum()),), generator=generator)
+            vq.embedding_sum[dead] = flat[pick]
+            vq.cluster_usage[dead] = 1.0
+
+    def losses(self, feats: torch.Tensor, units: torch.Tensor, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        c = self.codec
+        latent = c.encode_steps(feats)  # (B, sd + K, T)
+        dec_in, ids, commit = self.quantize(latent, generator)
+        self.ema_update(latent[:, : self.cfg.semantic_dim], ids, generator)
+        pred = (c.decode_steps(dec_in) - c.feature_mean[:, None]) / c.feature_std[:, None]
+        target = (feats - c.feature_mean[:, None]) / c.feature_std[:, None]
+        w = FEATURE_WEIGHTS.to(feats)[None, :, None]
+        feat = ((pred - target).abs() * w).mean() / w.mean()
+        delta = ((pred.diff(dim=-1) - target.diff(dim=-1)).abs() * w).mean() / w.mean()
+        sd = self.cfg.semantic_dim
+        phone = (F.cross_entropy(self.phone_head(latent[:, :sd].transpose(1, 2)).flatten(0, 1), units.flatten())
+                 + F.cross_entropy(self.phone_head(dec_in[:, :sd].transpose(1, 2)).flatten(0, 1), units.flatten()))
+        total = feat + 0.5 * delta + 0.1 * phone + 0.25 * commit
+        return {"loss": total, "feat": feat, "delta": delta, "phone": phone, "commit": commit}
+
+
+def lr_at(step: int, total: int) -> float:
+    return cosine_lr(step, total, peak=1e-3, warmup=200, floor=0.1)
+
+
+def export_codec(folder: Path, codec: VoxtralCodec) -> None:
+    from safetensors.torch import save_file
+
+    from engine.atomic import write_atomic, write_text_atomic
+
+    state = {k: v.detach().float().contiguous() for k, v in codec.state_dict().items()}
+    write_atomic(folder / CODEC_FILE, lambda p: save_file(state, str(p), metadata={"format_version": "1"}))
+    write_text_atomic(folder / CODEC_CONFIG, json.dumps({"format_version": 1, "codec": to_dict(codec.cfg)}, indent=1))
+
+
+def load_trained_codec(folder: Path) -> VoxtralCodec:
+    from safetensors.torch import load_file
+
+    data = json.loads((folder / CODEC_CONFIG).read_text(encoding="utf-8"))
+    codec = VoxtralCodec(from_dict(CodecConfig, data["codec"], str(folder / CODEC_CONFIG)))
+    codec.load_state_dict(load_file(str(folder / CODEC_FILE)), strict=True)
+    return codec.eval()
+
+
+def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,
+                log=print, batch: int = BATCH) -> dict[str, float]:
+    """Train (or resume) a codec run in ``out``; returns the last logged losses."""
+    torch.set_num_threads(threads)
+    clips = load_clips(data, "train")
+    if not clips:
+        raise RuntimeError(f"no training clips in {data}")
+    torch.manual_seed(seed)
+    trainer = CodecTrainer(CODEC_SIZES[size])
+    mean, std = feature_stats(clips)
+    trainer.codec.feature_mean.copy_(mean)
+    trainer.codec.feature_std.copy_(std)
+    opt = torch.optim.AdamW(trainer.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
+    state = load_checkpoint(out, {"trainer": trainer}, opt)
+    start = state["step"] if state else 0
+    hours = sum(c.meta["seconds"] for c in clips) / 3600
+    log(f"codec {size}: {sum(p.numel() for p in trainer.codec.parameters()) / 1e6:.2f}M parameters, "
+        f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps}")
+    state_holder = {"clips": clips}
+
+    def rescan() -> None:
+        state_holder["clips"] = load_clips(data, "train")
+
+    def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
+        return trainer.losses(feats, units, gen)
+
+    avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, {"size": size}, log, rescan)
+    if start < steps or not (out / CODEC_FILE).is_file():
+        export_codec(out, trainer.codec)
+    log(f"codec: exported {out / CODEC_FILE}")
+    return avg

@@ -1,0 +1,72 @@
+"""Reading the corpus that ``timbre train data`` made: clips, WORLD features and phone timings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+
+from engine.phonemes import SYMBOLS
+
+STEPS_PER_FRAME = 16  # 5 ms WORLD steps per 80 ms frame
+STEPS_PER_ALIGN = 2  # 5 ms steps per 10 ms alignment step
+_INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+
+
+class CorpusError(RuntimeError):
+    pass
+
+
+@dataclass
+class Clip:
+    meta: dict
+    features: np.ndarray  # float32 [steps, 43]
+
+    @property
+    def name(self) -> str:
+        return self.meta["clip"]
+
+    @property
+    def frames(self) -> int:
+        return len(self.features) // STEPS_PER_FRAME
+
+    def unit_ids(self) -> np.ndarray:
+        return np.array([_INDEX[u] for u in self.meta["units"]], dtype=np.int64)
+
+    def unit_ends(self) -> np.ndarray:
+        """End of every unit in 5 ms steps (cumulative)."""
+        return np.cumsum(np.array(self.meta["durations_10ms"]) * STEPS_PER_ALIGN)
+
+    def frame_units(self) -> np.ndarray:
+        """Index (into the unit sequence) of the unit at each frame's centre: int64 [frames]."""
+        centres = np.arange(self.frames) * STEPS_PER_FRAME + STEPS_PER_FRAME // 2
+        return np.minimum(np.searchsorted(self.unit_ends(), centres, side="right"), len(self.meta["units"]) - 1)
+
+
+def read_plan(folder: Path) -> dict:
+    """The corpus plan (written when ``timbre train data`` starts): held-out speakers and counts."""
+    path = folder / "plan.json"
+    if not path.is_file():
+        raise CorpusError(f"no corpus at {folder}: run `timbre train data --out {folder}` first")
+    plan = json.loads(path.read_text(encoding="utf-8"))
+    if plan.get("format_version") != 1:
+        raise CorpusError(f"{path}: corpus format {plan.get('format_version')} is not supported")
+    return plan
+
+
+def load_clips(folder: Path, split: str | None = "train", exclude_held_out: bool = True) -> list[Clip]:
+    """Clips of ``split`` (None = all) with their features, from every finished shard (so training can
+    start while the corpus is still being made)."""
+    held_out = set(read_plan(folder)["held_out_speakers"]) if exclude_held_out else set()
+    clips = []
+    for meta_path in sorted((folder / "shards").glob("*.json")):
+        metas = json.loads(meta_path.read_text(encoding="utf-8"))["clips"]
+        metas = [c for c in metas if (split is None or c["split"] == split) and c["speaker"] not in held_out]
+        if not metas:
+            continue
+        feats = load_file(str(meta_path.with_suffix(".safetensors")))
+        clips += [Clip(c, feats[c["clip"]]) for c in metas]
+    return clips

@@ -1,0 +1,206 @@
+"""``timbre train data``: the corpus. Teachers read sentences; clips are resampled to 16 kHz,
+trimmed, levelled, optionally warped into new speakers, force-aligned and analysed into WORLD
+features. Work is split into shards written atomically, so an interrupted run resumes.
+
+Layout of ``--out``:
+  manifest.json        format_version, voices (licences), speakers, sentences and every clip
+  audio/<clip>.flac    16 kHz mono
+  shards/NNNN.json     the shard's clips (what manifest.json gathers)
+  shards/NNNN.safetensors  "<clip>" -> WORLD features float32 [steps, 43] (5 ms steps)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+from safetensors.numpy import save_file
+
+from engine.atomic import write_atomic, write_text_atomic
+from engine.codec import world
+from engine.phonemes import Lexicon, text_words
+from engine.train.augment import Warp, apply_warp
+from engine.train.progress import Progress
+from engine.train.teachers import VOICES, synthesize
+from engine.train.texts import Sentence, build_sentences
+
+CORPUS_FORMAT_VERSION = 1
+SR = world.SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    voice: str  # teacher voice
+    warp: Warp | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many training clips each speaker reads; every speaker also reads the eval sentences."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "piper-joe": 1500, "flite-slt": 500, "flite-awb": 500, "flite-kal16": 500,
+        "espeak-en-us": 250, "espeak-en-us-f3": 250, "espeak-en-gb-rp-m3": 250,
+        "espeak-en-gb-scotland-f4": 250, "espeak-en-gb-f2": 250,
+        "piper-joe~a": 250, "piper-joe~b": 250, "flite-slt~a": 250, "flite-awb~a": 250,
+        "flite-kal16~a": 250, "espeak-en-us~a": 250,
+    })
+    held_out_speakers: tuple[str, ...] = ("flite-rms",)
+    eval_sentences: int = 30
+    shard_size: int = 100
+    n_generated: int = 3000
+    seed: int = 0
+
+    def scaled(self, scale: float) -> "Plan":
+        counts = {k: max(1, int(round(v * scale))) for k, v in self.counts.items()}
+        return Plan(counts, self.held_out_speakers, self.eval_sentences, self.shard_size, self.n_generated, self.seed)
+
+
+WARPS = {
+    "a": {"piper-joe": Warp(1.35, 1.12, 1.05), "flite-slt": Warp(0.75, 0.9, 1.0), "flite-awb": Warp(1.25, 1.08, 1.1),
+          "flite-kal16": Warp(1.2, 1.1, 0.9), "espeak-en-us": Warp(1.6, 1.15, 1.0)},
+    "b": {"piper-joe": Warp(0.85, 0.93, 0.95)},
+}
+
+
+def speaker(name: str) -> Speaker:
+    if "~" in name:
+        base, tag = name.split("~", 1)
+        return Speaker(name, base, WARPS[tag][base])
+    if name not in VOICES:
+        raise ValueError(f"unknown voice {name!r}")
+    return Speaker(name, name)
+
+
+@dataclass(frozen=True)
+class Job:
+    clip: str
+    speaker: str
+    sentence: int
+    split: str  # train | eval
+
+
+def plan_jobs(plan: Plan, n_sentences: int) -> list[list[Job]]:
+    """Shards of jobs; each shard holds one speaker (piper reads a whole shard in one process)."""
+    r = random.Random(plan.seed)
+    train_ids = list(range(plan.eval_sentences, n_sentences))
+    shards: list[list[Job]] = []
+    speakers = list(plan.counts) + list(plan.held_out_speakers)
+    for spk in speakers:
+        jobs = [Job(f"{spk}-eval-{i:03d}", spk, i, "eval") for i in range(plan.eval_sentences)]
+        if spk in plan.counts:
+            picks = r.sample(train_ids, min(plan.counts[spk], len(train_ids)))
+            jobs += [Job(f"{spk}-{k:05d}", spk, s, "train") for k, s in enumerate(picks)]
+        for i in range(0, len(jobs), plan.shard_size):
+            shards.append(jobs[i:i + plan.shard_size])
+    return shards
+
+
+def trim_and_level(audio: np.ndarray, margin: float = 0.05, rms_db: float = -20.0) -> np.ndarray:
+    """Cut leading/trailing silence (40 dB below the loudest 10 ms) and level to ``rms_db``."""
+    hop = SR // 100
+    n = len(audio) // hop
+    if n == 0:
+        return audio
+    rms = np.sqrt(np.mean(audio[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
+    active = np.nonzero(rms > rms.max() * 10 ** (-40 / 20))[0]
+    m = int(margin * SR)
+    a = audio[max(0, active[0] * hop - m): min(len(audio), (active[-1] + 1) * hop + m)]
+    level = np.sqrt(np.mean(a[np.abs(a) > 0.01 * np.abs(a).max()] ** 2) + 1e-12)
+    a = a * (10 ** (rms_db / 20) / level)
+    peak = np.abs(a).max()
+    return (a * (0.95 / peak) if peak > 0.95 else a).astype(np.float32)
+
+
+def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence], seed: int) -> int:
+    """Make one shard; returns how many clips it kept (failed alignments are dropped)."""
+    from engine.train.align import Aligner, AlignmentError, units_and_durations
+
+    spk = speaker(jobs[0].speaker)
+    r = random.Random(seed * 100_003 + index)
+    length_scale = r.uniform(0.9, 1.15) if VOICES[spk.voice].engine == "piper" else 1.0
+    texts = [sentences[j.sentence].spoken for j in jobs]
+    audios = synthesize(VOICES[spk.voice], texts, length_scale)
+    aligner = Aligner()
+    clips, feats = [], {}
+    (out / "audio").mkdir(parents=True, exist_ok=True)
+    for job, (audio, sr) in zip(jobs, audios):
+        a = soxr.resample(audio, sr, SR).astype(np.float32) if sr != SR else audio
+        a = trim_and_level(a)
+        if spk.warp is not None:
+            a = trim_and_level(apply_warp(a, spk.warp))
+        s = sentences[job.sentence]
+        words = [w for w in text_words(s.spoken) if w[0].isalpha()]
+        try:
+            units, durs = units_and_durations(s.spoken, aligner.segments(a, words), len(a) // (SR // 100))
+        except AlignmentError:
+            continue
+        feats[job.clip] = world.analyze(a)
+        sf.write(str(out / "audio" / f"{job.clip}.flac"), a, SR)
+        clips.append({
+            "clip": job.clip, "speaker": spk.name, "voice": spk.voice, "split": job.split,
+            "warp": asdict(spk.warp) if spk.warp else None, "length_scale": round(length_scale, 3),
+            "sentence": job.sentence, "text": s.text, "spoken": s.spoken, "source": s.source,
+            "text_licence": s.licence, "voice_licence": VOICES[spk.voice].licence,
+            "audio": f"audio/{job.clip}.flac", "seconds": round(len(a) / SR, 3),
+            "units": units, "durations_10ms": durs, "steps": int(len(feats[job.clip])),
+        })
+    shards = out / "shards"
+    if feats:
+        write_atomic(shards / f"{index:04d}.safetensors",
+                     lambda p: save_file(feats, str(p), metadata={"format_version": str(CORPUS_FORMAT_VERSION)}))
+    write_text_atomic(shards / f"{index:04d}.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION,
+                                                                "clips": clips}))
+    return len(clips)
+
+
+def lexicon_path() -> Path:
+    """The CMU dictionary that ships with pocketsphinx (the aligner's own)."""
+    import pocketsphinx
+
+    return Path(pocketsphinx.__file__).parent / "model" / "en-us" / "cmudict-en-us.dict"
+
+
+def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
+    """Build (or finish) the corpus in ``out``; returns the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "shards").mkdir(exist_ok=True)
+    for name in list(plan.counts) + list(plan.held_out_speakers):
+        if not VOICES[speaker(name).voice].available():
+            raise RuntimeError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
+    write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
+    sentences = build_sentences(Lexicon.read(lexicon_path()), plan.n_generated, plan.seed)
+    shards = plan_jobs(plan, len(sentences))
+    todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]
+    log(f"corpus: {len(sentences)} sentences, {sum(map(len, shards))} clips in {len(shards)} shards; "
+        f"{len(todo)} shards to make")
+    progress = Progress(len(shards), log, start=len(shards) - len(todo))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [(i, pool.submit(run_shard, out, i, shards[i], sentences, plan.seed)) for i in todo]
+        for i, f in futures:
+            kept = f.result()
+            progress.step(1, f"shard {i:04d}: {kept}/{len(shards[i])} clips")
+    clips = []
+    for i in range(len(shards)):
+        clips += json.loads((out / "shards" / f"{i:04d}.json").read_text())["clips"]
+    used = sorted({c["voice"] for c in clips})
+    manifest = {
+        "format_version": CORPUS_FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sample_rate": SR, "feature": {"kind": "world", "step_ms": world.FRAME_PERIOD_MS, "dim": world.FEATURE_DIM},
+        "plan": {**asdict(plan)}, "held_out_speakers": list(plan.held_out_speakers),
+        "voices": {v: {"engine": VOICES[v].engine, "arg": VOICES[v].arg, "licence": VOICES[v].licence} for v in used},
+        "sentences": [asdict(s) for s in sentences[: plan.eval_sentences]],
+        "clips": clips,
+    }
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
+    hours = sum(c["seconds"] for c in clips) / 3600
+    log(f"corpus: {len(clips)} clips, {hours:.2f} h of audio -> {out / 'manifest.json'}")
+    return manifest

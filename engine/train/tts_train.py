@@ -1,0 +1,203 @@
+"""``timbre train tts``: the Voxtral-layout TTS on the trained codec's frames.
+
+A training sequence is the inference prompt followed by the clip's frames (teacher forcing):
+``[BOS][BEGIN_AUDIO][AUDIO]*(N+1)[NEXT_AUDIO_TEXT] units [REPEAT_AUDIO_TEXT][BEGIN_AUDIO] f0 .. f(T-1)``,
+the [AUDIO] rows being another clip of the same speaker (N frames plus the END row). The hidden
+state before frame t predicts its semantic token (softmax), its acoustic values (flow matching,
+the condition dropped 10% of the time for guidance) and how far the text pointer advances; the
+hidden after the last frame predicts END. Aligned text: the unit under the pointer (from forced
+alignment) is added to each audio position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from engine.atomic import write_atomic
+from engine.codec.voxtral_codec import VoxtralCodec
+from engine.model_files import file_hash
+from engine.nn.fsq import fsq_decode
+from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
+from engine.train.checkpoint import load_checkpoint
+from engine.train.codec_train import CODEC_FILE, load_trained_codec
+from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
+from engine.train.loop import cosine_lr, run_steps
+from engine.train.sizes import tts_config
+
+REF_FRAMES = 50  # 4 s of reference voice
+MAX_FRAMES = 100  # longer clips are left out of TTS training
+BATCH = 16
+FLOW_REPEATS = 4
+COND_DROP = 0.1
+CODES_FILE = "codes.safetensors"
+
+
+@dataclass
+class Item:
+    clip: str
+    speaker: str
+    units: torch.Tensor  # (L,) SYMBOLS indices
+    codes: torch.Tensor  # (T, 1 + K) raw codes
+    pointer: torch.Tensor  # (T,) unit index at each frame
+
+
+@torch.no_grad()
+def encode_corpus(codec: VoxtralCodec, clips: list[Clip], cache: Path, codec_hash: str, log=print
+                  ) -> dict[str, torch.Tensor]:
+    """Raw codes [T, 1 + K] of every clip, cached in ``cache`` for this codec."""
+    codes: dict[str, torch.Tensor] = {}
+    if cache.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(cache), "pt") as f:
+            if f.metadata().get("codec_hash") == codec_hash:
+                codes = {k: f.get_tensor(k) for k in f.keys()}
+    todo = [c for c in clips if c.name not in codes]
+    if todo:
+        log(f"tts: encoding {len(todo)} clips with the codec")
+        for c in todo:
+            n = c.frames * STEPS_PER_FRAME
+            x = torch.from_numpy(c.features[:n].T)[None]
+            codes[c.name] = codec.quantizer.encode(codec.encode_steps(x))[0].T.contiguous()
+        write_atomic(cache, lambda p: save_file(codes, str(p), metadata={"codec_hash": codec_hash,
+                                                                           "format_version": "1"}))
+    return codes
+
+
+def make_items(clips: list[Clip], codes: dict[str, torch.Tensor]) -> list[Item]:
+    items = []
+    for c in clips:
+        if c.frames < 2 or c.frames > MAX_FRAMES or c.name not in codes:
+            continue
+        items.append(Item(c.name, c.meta["speaker"], torch.from_numpy(c.unit_ids()), codes[c.name][: c.frames],
+                          torch.from_numpy(c.frame_units())))
+    return items
+
+
+class Batch:
+    """Padded inputs and targets of a batch (see module doc for the layout)."""
+
+    def __init__(self, model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor]) -> None:
+        cfg = model.cfg
+        tok = cfg.tokens
+        rows, self.sem_pos, self.sem_tgt, self.ac_pos, self.ac_tgt, self.adv_pos, self.adv_tgt = [], [], [], [], [], [], []
+        for b, (it, ref) in enumerate(zip(items, refs)):
+            text = (it.units + tok.text_offset).long()
+            voice = model.voice_rows(ref)  # (N + 1, D)
+            ids = model.prompt_ids(text.tolist(), voice.shape[0])
+            x = model.embed_prompt(ids, voice)[0]  # (P, D)
+            frames = model.audio_embeddings(it.codes.long() + N_SPECIAL)  # (T, D)
+            x = torch.cat([x, frames])
+            p0, t = len(ids) - 1, len(it.codes)
+            pointer = torch.cat([it.pointer, torch.tensor([len(text)])])  # (T + 1,): past the end after the last frame
+            stream = model.text_stream(text, pointer)  # (T + 1, D)
+            x = torch.cat([x[:p0], x[p0:] + stream])
+            rows.append(x)
+            pos = torch.arange(p0, p0 + t + 1)
+            self.sem_pos.append(pos)
+            self.sem_tgt.append(torch.cat([it.codes[:, 0] + N_SPECIAL, torch.tensor([END])]))
+            self.ac_pos.append(pos[:-1])
+            self.ac_tgt.append(it.codes[:, 1:])
+            adv = torch.cat([pointer[1:-1] - pointer[:-2], (len(text) - pointer[-2:-1])]).clamp(0, cfg.max_advance)
+            self.adv_pos.append(pos[:-1])
+            self.adv_tgt.append(adv)
+        length = max(len(r) for r in rows)
+        self.x = torch.stack([F.pad(r, (0, 0, 0, length - len(r))) for r in rows])  # (B, L, D)
+
+    def gather(self, h: torch.Tensor, which: str) -> torch.Tensor:
+        pos = getattr(self, f"{which}_pos")
+        return torch.cat([h[b, p] for b, p in enumerate(pos)])
+
+
+def tts_losses(model: VoxtralTTS, batch: Batch, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    h = model.backbone(batch.x)  # (B, L, D)
+    head = model.acoustic_transformer
+    sem_logits = head.semantic_logits(batch.gather(h, "sem"))
+    semantic = F.cross_entropy(sem_logits, torch.cat(batch.sem_tgt))
+    adv_logits = model.text_stream.advance_head(batch.gather(h, "adv"))
+    advance = F.cross_entropy(adv_logits, torch.cat(batch.adv_tgt))
+    hc = batch.gather(h, "ac")  # (N, D)
+    x1 = fsq_decode(torch.cat(batch.ac_tgt), model.cfg.acoustic_levels)  # (N, K) in [-1, 1]
+    cond = head.llm_projection(hc)
+    keep = (torch.rand(cond.shape[0], 1, generator=generator) >= COND_DROP).to(cond)
+    cond = (cond * keep).repeat(FLOW_REPEATS, 1)
+    x1 = x1.repeat(FLOW_REPEATS, 1)
+    x0 = torch.randn(x1.shape, generator=generator)
+    t = torch.rand(x1.shape[0], generator=generator)
+    xt = (1 - t[:, None]) * x0 + t[:, None] * x1
+    flow = F.mse_loss(head.velocity(xt, t, cond), x1 - x0)
+    total = semantic + 0.5 * advance + flow
+    acc = (adv_logits.argmax(-1) == torch.cat(batch.adv_tgt)).float().mean()
+    return {"loss": total, "semantic": semantic, "advance": advance, "flow": flow, "adv_acc": acc}
+
+
+def sample_items(items: list[Item], by_speaker: dict[str, list[int]], rng: np.random.Generator, batch: int
+                 ) -> tuple[list[Item], list[torch.Tensor]]:
+    """A batch of items and, for each, a reference crop from another clip of its speaker."""
+    chosen, refs = [], []
+    for i in rng.integers(0, len(items), batch):
+        it = items[int(i)]
+        pool = by_speaker[it.speaker]
+        j = pool[int(rng.integers(0, len(pool)))]
+        if items[j].clip == it.clip and len(pool) > 1:
+            j = pool[(pool.index(j) + 1) % len(pool)]
+        ref = items[j].codes
+        n = min(REF_FRAMES, len(ref))
+        start = int(rng.integers(0, len(ref) - n + 1))
+        chosen.append(it)
+        refs.append(ref[start:start + n])
+    return chosen, refs
+
+
+def lr_at(step: int, total: int) -> float:
+    return cosine_lr(step, total, peak=1e-3, warmup=300, floor=0.05)
+
+
+def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
+              seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH) -> dict[str, float]:
+    torch.set_num_threads(threads)
+    codec = load_trained_codec(codec_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    codec_hash = file_hash(codec_dir / CODEC_FILE)
+
+    def read_corpus() -> tuple[dict[str, torch.Tensor], list[Item], dict[str, list[int]]]:
+        clips = load_clips(data, "train")
+        codes = encode_corpus(codec, clips, out / CODES_FILE, codec_hash, log)
+        items = make_items(clips, codes)
+        if not items:
+            raise RuntimeError(f"no usable training clips in {data}")
+        by_speaker: dict[str, list[int]] = {}
+        for i, it in enumerate(items):
+            by_speaker.setdefault(it.speaker, []).append(i)
+        return codes, items, by_speaker
+
+    codes, items, by_speaker = read_corpus()
+    torch.manual_seed(seed)
+    model = VoxtralTTS(tts_config(size, codec.cfg))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
+    state = load_checkpoint(out, {"tts": model}, opt)
+    start = state["step"] if state else 0
+    log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
+        f"{len(by_speaker)} speakers; steps {start} -> {steps}")
+    corpus = {"codes": codes, "items": items, "by_speaker": by_speaker}
+
+    def rescan() -> None:
+        corpus["codes"], corpus["items"], corpus["by_speaker"] = read_corpus()
+
+    def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
+        return tts_losses(model, Batch(model, chosen, refs), gen)
+
+    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, {"size": size}, log, rescan)
+    codes = corpus["codes"]
+    if export is not None:
+        from engine.train.export import export_model
+
+        export_model(export, model, codec, data, codes, log=log)
+    return avg

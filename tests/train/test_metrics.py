@@ -1,0 +1,38 @@
+"""The evaluation metrics on real teacher audio: they rank what they should."""
+
+import soundfile as sf
+
+from engine.train import metrics
+from engine.train.corpus import load_clips
+from engine.train.evaluate import render_markdown
+
+
+def _eval_audio(corpus, speaker):
+    clips = sorted((c for c in load_clips(corpus, "eval", exclude_held_out=False) if c.meta["speaker"] == speaker),
+                   key=lambda c: c.meta["sentence"])
+    return [(sf.read(str(corpus / c.meta["audio"]), dtype="float32")[0], c.meta["spoken"]) for c in clips]
+
+
+def test_metrics_rank_teacher_audio_sensibly(corpus):
+    slt, kal = _eval_audio(corpus, "flite-slt"), _eval_audio(corpus, "flite-kal16")
+    assert metrics.wer([t for _, t in slt], [metrics.transcribe(a) for a, _ in slt]) < 0.6
+    same = metrics.similarity(slt[0][0], slt[1][0])
+    other = metrics.similarity(slt[0][0], kal[1][0])
+    assert same > 0.8 and same > other + 0.05
+    p, s = metrics.pesq_stoi(slt[0][0], slt[0][0])
+    assert p > 4.0 and s > 0.99
+    assert 2.0 < metrics.dnsmos(slt[0][0]) < 4.5
+
+
+def test_report_markdown_has_every_section():
+    row = {"wer": 0.2, "similarity": 0.9, "dnsmos": 3.0}
+    report = {"model": "m", "model_hash": "h", "sentences": 2, "voices": {"flite-slt": {"model": row, "teacher": row}},
+              "codec": {"clips": 1, "pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0,
+                        "per_speaker": {"flite-slt": {"pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0}}},
+              "cloning": {"speaker": "x", "clone_similarity": 0.8, "default_similarity": 0.6, "teacher_similarity": 0.9,
+                          "clone_wer": 0.3},
+              "steps": {"1": row, "8": row},
+              "speed": {"threads": 2, "steps": 8, "model": {"rtf": 0.05, "first_audio_s": 0.05}, "piper_joe": {"rtf": 0.04}}}
+    md = render_markdown(report)
+    for needle in ("| flite-slt | 0.200", "PESQ-WB 2.10", "Cloning x", "| 8 | 0.200", "RTF 0.050"):
+        assert needle in md

@@ -1,0 +1,106 @@
+"""Smoke runs of every training stage on a tiny corpus: a few steps, the loss goes down, runs resume."""
+
+import json
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from engine.train.codec_train import CodecTrainer, load_trained_codec, sample_batch, train_codec
+from engine.train.corpus import load_clips, read_plan
+from engine.train.tts_train import Batch, make_items, sample_items, train_tts, tts_losses
+
+
+def test_corpus_has_every_speaker_aligned_features_and_a_manifest(corpus):
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    speakers = {c["speaker"] for c in manifest["clips"]}
+    assert {"flite-slt", "flite-kal16", "flite-slt~a", "piper-joe", "flite-awb"} <= speakers
+    held_out = [c for c in manifest["clips"] if c["speaker"] == "flite-awb"]
+    assert held_out and all(c["split"] == "eval" for c in held_out)
+    for c in manifest["clips"]:
+        assert c["voice_licence"] and c["text_licence"] and c["source"]
+        assert abs(sum(c["durations_10ms"]) - c["seconds"] * 100) <= 1 and len(c["units"]) == len(c["durations_10ms"])
+        audio, sr = sf.read(str(corpus / c["audio"]))
+        assert sr == 16000 and abs(len(audio) / sr - c["seconds"]) < 0.01
+    eval_sentences = {c["sentence"] for c in manifest["clips"] if c["split"] == "eval"}
+    train_sentences = {c["sentence"] for c in manifest["clips"] if c["split"] == "train"}
+    assert not eval_sentences & train_sentences
+    clips = load_clips(corpus, "train")
+    assert clips and all(c.features.shape[1] == 43 for c in clips)
+    assert "flite-awb" not in {c.meta["speaker"] for c in clips} and read_plan(corpus)["held_out_speakers"] == ["flite-awb"]
+
+
+def test_corpus_resumes_without_redoing_shards(corpus, smoke_plan):
+    from engine.train.data import make_corpus
+
+    before = {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()}
+    lines = []
+    make_corpus(corpus, smoke_plan, workers=1, log=lines.append)
+    assert "0 shards to make" in lines[0]
+    assert {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()} == before
+
+
+def _fixed_codec_loss(trainer, clips):
+    feats, units = sample_batch(clips, np.random.default_rng(123), batch=8)
+    with torch.no_grad():
+        return trainer.losses(feats, units, torch.Generator().manual_seed(0))
+
+
+def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
+    clips = load_clips(corpus, "train")
+    run = tmp_path / "codec"
+    logs = []
+    train_codec(corpus, run, 8, "tiny", threads=2, seed=0, log=logs.append, batch=8)
+    assert (run / "state.json").is_file() and json.loads((run / "state.json").read_text())["step"] == 8
+    train_codec(corpus, run, 60, "tiny", threads=2, seed=0, log=logs.append, batch=8)
+    assert any("steps 8 -> 60" in line for line in logs)  # resumed, not restarted
+    assert any("ETA" in line and "loss" in line for line in logs)
+    torch.manual_seed(0)
+    fresh = CodecTrainer(load_trained_codec(run).cfg)
+    trained = CodecTrainer(load_trained_codec(run).cfg)
+    trained.codec = load_trained_codec(run)
+    fresh.codec.feature_mean.copy_(trained.codec.feature_mean)
+    fresh.codec.feature_std.copy_(trained.codec.feature_std)
+    assert _fixed_codec_loss(trained, clips)["feat"] < _fixed_codec_loss(fresh, clips)["feat"]
+
+
+def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(corpus, tmp_path):
+    from engine.engine import Engine, EngineConfig
+    from engine.train.tts_train import CODES_FILE
+
+    codec_run = tmp_path / "codec"
+    train_codec(corpus, codec_run, 20, "tiny", threads=2, seed=0, log=lambda *_: None, batch=8)
+    run, model_dir = tmp_path / "tts", tmp_path / "model"
+    logs = []
+    train_tts(corpus, codec_run, run, 5, "tiny", threads=2, seed=0, log=logs.append, batch=8)
+    train_tts(corpus, codec_run, run, 80, "tiny", threads=2, seed=0, export=model_dir, log=logs.append, batch=8)
+    assert any("steps 5 -> 80" in line for line in logs)
+
+    from safetensors.torch import load_file
+
+    from engine.model_files import load_model
+
+    codes = load_file(str(run / CODES_FILE))
+    items = make_items(load_clips(corpus, "train"), codes)
+    by_speaker = {}
+    for i, it in enumerate(items):
+        by_speaker.setdefault(it.speaker, []).append(i)
+    chosen, refs = sample_items(items, by_speaker, np.random.default_rng(5), 8)
+    trained = load_model(str(model_dir), torch.device("cpu"), torch.float32).tts
+    torch.manual_seed(0)
+    from engine.nn.tts_model import VoxtralTTS
+
+    fresh = VoxtralTTS(trained.cfg)
+    with torch.no_grad():
+        after = tts_losses(trained, Batch(trained, chosen, refs), torch.Generator().manual_seed(0))
+        before = tts_losses(fresh, Batch(fresh, chosen, refs), torch.Generator().manual_seed(0))
+    assert after["loss"] < before["loss"] and after["advance"] < before["advance"]
+
+    engine = Engine(EngineConfig(model=str(model_dir), device="cpu", threads=2))
+    info = engine.load()
+    assert info.trained and "default" in info.voices and info.can_clone
+    from engine.api import SamplingParams, SynthesisRequest
+
+    done = engine.render(SynthesisRequest("Hello there.", params=SamplingParams(seed=3, max_seconds=4.0)))
+    assert done.audio.size > 0 and done.sample_rate == 16000
