@@ -307,8 +307,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setFormat(f"¶{self._number(pid)}: frame {frames} of ≤{max_frames} · {frames * FRAME_SECONDS:.1f} s")
         self.script_panel.progress[pid] = int(100 * frames / max(max_frames, 1))
 
-    def _on_overall(self, finished: int, total: int, eta: float) -> None:
-        self.eta_label.setText(f"{finished}/{total} ¶ · ETA ≤ {eta:.0f} s" if total > 1 else f"ETA ≤ {eta:.0f} s")
+    def _on_overall(self, finished: int, total: int, eta: float, chapter: str | None, chapter_eta: float) -> None:
+        parts = [f"{finished}/{total} ¶"] if total > 1 else []
+        if chapter and eta > 0:
+            parts.append(f"“{chapter}” ETA ≤ {chapter_eta:.0f} s")
+        parts.append(f"ETA ≤ {eta:.0f} s")
+        self.eta_label.setText(" · ".join(parts))
 
     def _on_done(self, done: Done) -> None:
         self.sampler.record_seed(done.seed)

@@ -21,7 +21,8 @@ RequestFactory = Callable[[str, str], SynthesisRequest]  # (spoken text, voice) 
 
 class RenderQueue:
     """Events: ``state(pid, what)`` with what in {"queued", "rendering", "done", "cancelled", "failed"},
-    ``progress(pid, frames, max_frames, eta_seconds)``, ``overall(done, total, eta_seconds)``,
+    ``progress(pid, frames, max_frames, eta_seconds)``,
+    ``overall(done, total, eta_seconds, chapter, chapter_eta_seconds)`` (ETAs are upper bounds),
     ``failed(pid, message)``, ``idle()`` when nothing is left."""
 
     def __init__(self, bridge: EngineBridge, project: Project, live: LiveRender, make_request: RequestFactory,
@@ -120,8 +121,12 @@ class RenderQueue:
         rate = p.frames / p.elapsed if p.elapsed > 0 else 0.0
         eta = (p.max_frames - p.frames) / rate if rate > 0 else 0.0
         self.progress.emit(self.current, p.frames, p.max_frames, eta)
-        chars_left = sum(len(self.project.paragraph(q).spoken_text) for q in self.queue if q in self.project)
-        self.overall.emit(self.finished, self.total, eta + chars_left * self._seconds_per_char)
+        queued = [self.project.paragraph(q) for q in self.queue if q in self.project]
+        chapter = self.project.chapter_of(self.current)
+        in_chapter = [q for q in queued if self.project.chapter_of(q.id) == chapter]
+        per_char = self._seconds_per_char
+        self.overall.emit(self.finished, self.total, eta + per_char * sum(len(q.spoken_text) for q in queued),
+                          chapter, eta + per_char * sum(len(q.spoken_text) for q in in_chapter))
 
     def _on_done(self, done: Done) -> None:
         pid = self.current
@@ -134,7 +139,7 @@ class RenderQueue:
         self.on_take(pid, done)
         self.finished += 1
         self._end_current("done")
-        self.overall.emit(self.finished, self.total, 0.0)
+        self.overall.emit(self.finished, self.total, 0.0, None, 0.0)
         self._next()
 
     def _on_failed(self, failed: Failed) -> None:

@@ -125,6 +125,16 @@ class Project:
         """The paragraphs that are said (headings are not)."""
         return [p for p in self.paragraphs if p.heading is None]
 
+    def chapter_of(self, pid: str) -> str | None:
+        """The title of the last heading before this paragraph (None before the first heading)."""
+        title = None
+        for p in self.paragraphs:
+            if p.id == pid:
+                return title
+            if p.heading is not None:
+                title = p.heading
+        return None
+
     def paragraph(self, pid: str) -> Paragraph:
         for p in self.paragraphs:
             if p.id == pid:

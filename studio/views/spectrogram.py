@@ -99,9 +99,17 @@ class SpectrogramView(TimePane):
 
     @property
     def complete(self) -> bool:
-        """Every shown take's image is computed to its end."""
-        return all(img.missing() <= 0 for img in self._images.values()) and len(self._images) == len(
-            self.timeline.segments)
+        """Every shown take's image is computed to its end, from the take the timeline shows now
+        (a finished render replaces its live source; until the next tick the image is stale)."""
+        segs = self.timeline.segments
+        if len(self._images) != len(segs):
+            return False
+        for seg in segs:
+            img = self._images.get(seg.paragraph_id)
+            if (img is None or img.source is not seg.source
+                    or img.generation != getattr(seg.source, "generation", 0) or img.missing() != 0):
+                return False
+        return True
 
     def repaint_content(self) -> None:
         segs = {s.paragraph_id: s for s in self.timeline.segments}
