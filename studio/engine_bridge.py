@@ -3,18 +3,25 @@
 Events are produced on the engine thread; ``_event`` carries them, tagged with the request's ticket,
 to the GUI thread, where stale ones (from a render that a newer request replaced) are dropped. Progress is throttled. The latest
 render request wins: starting a render cancels the one in flight.
+
+``call(fn, on_result, on_error)`` runs any ``fn(engine)`` on the same engine thread (after what is queued
+before it) and hands its result or error message to the callbacks on the GUI thread.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
 
 from engine import EngineWorker, Job
 from engine.api import (
     AudioChunk,
+    CancelToken,
     Done,
     Event,
     Failed,
@@ -27,8 +34,20 @@ from engine.api import (
     SynthesisRequest,
 )
 
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.05  # seconds between forwarded progress events
+ResultSlot = Callable[[Any], None]
+ErrorSlot = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _Returned:
+    """The value a ``call`` returned, carried to the GUI thread like any other event."""
+
+    value: Any
 
 
 class EngineBridge(QtCore.QObject):
@@ -54,6 +73,7 @@ class EngineBridge(QtCore.QObject):
         self._render_ticket = 0
         self._render_job: Job | None = None
         self._last_progress = 0.0
+        self._calls: dict[int, tuple[ResultSlot | None, ErrorSlot | None]] = {}
         self._closed = False
         self._event.connect(self._dispatch, QtCore.Qt.QueuedConnection)
 
@@ -77,6 +97,23 @@ class EngineBridge(QtCore.QObject):
         self._render_job = self.worker.synthesize(request, self._sink(ticket))
         self.busy_changed.emit(True)
         return ticket
+
+    def call(self, fn: Callable[["Engine"], Any], on_result: ResultSlot | None = None,
+             on_error: ErrorSlot | None = None) -> Job:
+        """Run ``fn(engine)`` on the engine thread; ``on_result(value)`` or ``on_error(message)`` runs
+        later on the GUI thread (an error is the EngineError's message, or "internal error: ...")."""
+        ticket = self._new_ticket()
+        self._calls[ticket] = (on_result, on_error)
+
+        def run(engine: "Engine", cancel: CancelToken) -> Iterator[_Returned]:
+            yield _Returned(fn(engine))
+
+        return self.worker.submit(run, self._sink(ticket))
+
+    @property
+    def calls_pending(self) -> int:
+        """Calls whose result has not arrived yet."""
+        return len(self._calls)
 
     def cancel(self) -> None:
         """Cancel the current render; its Failed(cancelled) still arrives and ends it."""
@@ -112,7 +149,15 @@ class EngineBridge(QtCore.QObject):
         return sink
 
     @QtCore.Slot(int, object)
-    def _dispatch(self, ticket: int, event: Event) -> None:
+    def _dispatch(self, ticket: int, event: Event | _Returned) -> None:
+        if ticket in self._calls:
+            on_result, on_error = self._calls.pop(ticket)
+            if isinstance(event, _Returned):
+                if on_result is not None:
+                    on_result(event.value)
+            elif isinstance(event, Failed) and on_error is not None:
+                on_error(event.message)
+            return
         if ticket in self._load_tickets:
             if isinstance(event, Loading):
                 self.loading.emit(event)
