@@ -34,6 +34,7 @@ from studio.views.latents import LatentView
 from studio.views.paragraph_lane import ParagraphLane
 from studio.views.spectrogram import SpectrogramView
 from studio.views.waveform import WaveformView
+from studio.voices.controller import VoicesController
 from studio.window_menus import build_menus
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build()
         self.projects = ProjectController(self)
         build_menus(self)
+        self.voices = VoicesController(self)
         self._wire()
         self._restore_layout()
         self.set_theme(settings.theme if settings.theme in ("light", "dark") else "light")

@@ -5,16 +5,18 @@ then Create. Preparing and encoding run on the engine thread."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from engine.voices.clips import PreparedReference
 from engine.voices.preset import VoicePreset
 from studio.engine_bridge import EngineBridge
 from studio.voices.forms import ConsentBox, MetadataForm
 from studio.voices.presentation import issue_text, source_text
 from studio.voices.reference_view import ReferenceView
+
+if TYPE_CHECKING:
+    from engine.voices.clips import PreparedReference
 
 CLIP_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif);;All files (*)"
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from engine.api import SamplingParams
 from engine.voices.preset import VoicePreset
 
-_PARAM_FIELDS = {f.name for f in fields(SamplingParams)}
-
 
 def preset_params(preset: VoicePreset, base: SamplingParams, **overrides: Any) -> SamplingParams:
-    """``base`` with the preset's own defaults (unknown keys ignored), then ``overrides``; validated."""
-    own = {k: v for k, v in preset.params.items() if k in _PARAM_FIELDS}
-    return replace(base, **{**own, **overrides}).validated()
+    """``base`` with the preset's own defaults, then ``overrides``; validated (EngineError if not)."""
+    return replace(preset.sampling_params(base), **overrides).validated()
 
 
 def sampler_values(preset: VoicePreset, known: set[str]) -> dict[str, Any]:

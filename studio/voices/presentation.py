@@ -3,8 +3,12 @@ looks the same everywhere a preset is shown."""
 
 from __future__ import annotations
 
-from engine.voices.clips import ClipIssue, ClipSource
+from typing import TYPE_CHECKING
+
 from engine.voices.preset import Consent, VoicePreset
+
+if TYPE_CHECKING:
+    from engine.voices.clips import ClipIssue, ClipSource
 
 NO_CONSENT = "no consent record"
 NO_CONSENT_MARK = f"⚠ {NO_CONSENT}"

@@ -94,3 +94,37 @@ def test_engine_errors_during_a_render_arrive_as_failures(qtbot, bridge):
     with qtbot.waitSignal(bridge.render_failed, timeout=30_000) as blocker:
         bridge.render(SynthesisRequest("hi", voice="nobody"))
     assert "unknown voice 'nobody'" in blocker.args[0].message and not blocker.args[0].cancelled
+
+
+def test_call_runs_on_the_engine_thread_and_answers_on_the_gui_thread(qtbot, bridge):
+    got, errors, threads = [], [], []
+
+    def on_engine(engine):
+        threads.append(threading.current_thread().name)
+        return engine.info.name
+
+    def on_result(value):
+        got.append((value, threading.current_thread() is threading.main_thread()))
+
+    with qtbot.waitSignal(bridge.done, timeout=30_000):
+        bridge.render(_request(seconds=0.4))
+        bridge.call(on_engine, on_result, errors.append)  # queued behind the render
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    assert got == [("tiny-random", True)] and threads == ["timbre-engine"] and not errors
+    assert bridge.calls_pending == 0
+
+
+def test_a_failing_call_reports_its_message_and_the_engine_lives_on(qtbot, bridge):
+    from engine.api import EngineError
+
+    errors, results = [], []
+
+    def bad(engine):
+        raise EngineError("that clip is not audio")
+
+    bridge.call(bad, results.append, errors.append)
+    bridge.call(lambda engine: 1 / 0, results.append, errors.append)
+    bridge.call(lambda engine: "still here", results.append, errors.append)
+    qtbot.waitUntil(lambda: len(errors) + len(results) == 3, timeout=10_000)
+    assert errors == ["that clip is not audio", "internal error: ZeroDivisionError: division by zero"]
+    assert results == ["still here"]
