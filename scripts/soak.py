@@ -10,11 +10,14 @@ rendering (a 4 ms probe timer: p50 / p99 / max), and the save and export times.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import resource
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +33,31 @@ SENTENCES = [
     "Numbers are hard: 1,234 apples, 56 pears and 7.5 kilograms of flour all need words.",
 ]
 TICK_MS = 4
+STALL_MS = 150
+
+
+class StallWatchdog(threading.Thread):
+    """Samples where the GUI thread is whenever the probe timer has not ticked for STALL_MS: the
+    innermost frames of our own code, so a stall names its cause."""
+
+    def __init__(self, last_tick: list[float]) -> None:
+        super().__init__(daemon=True)
+        self.last_tick, self.places = last_tick, collections.Counter()
+        self.main_id, self._stop = threading.main_thread().ident, threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.05):
+            if (time.perf_counter() - self.last_tick[0]) * 1000 < STALL_MS:
+                continue
+            frame = sys._current_frames().get(self.main_id)
+            ours = [f for f, _ in traceback.walk_stack(frame) if "/studio/" in f.f_code.co_filename]
+            if ours:
+                self.places[" <- ".join(f"{Path(f.f_code.co_filename).name}:{f.f_code.co_name}"
+                                        for f in ours[:3])] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def script(paragraphs: int) -> str:
@@ -61,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     settings_file = out / "settings.json"
-    save(Settings(text="Measuring.", sampler={"max_seconds": 60.0}), settings_file)
+    save(Settings(text=script(1), sampler={"max_seconds": 60.0}), settings_file)
     t_start = time.perf_counter()
     studio = build_studio(settings_file=settings_file)
     w = studio.window
@@ -80,11 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         loop.exec()
         w.queue.idle.disconnect(loop.quit)
 
-    # one paragraph first, to size the script for the wanted length
+    # one soak paragraph first, to size the script for the wanted length (an untrained model talks longer)
     w.render_all()
     run_until_idle()
-    probe = w.timeline.duration
-    per_paragraph = max(probe * 1.6, 1.0)  # a soak paragraph has two sentences, the probe one short one
+    per_paragraph = max(w.timeline.duration, 1.0)
     paragraphs = max(1, int(np.ceil(args.minutes * 60 / per_paragraph)))
     w.projects.new(script(paragraphs))
     gaps: list[float] = []
@@ -95,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         gaps.append((now - last[0]) * 1000 - TICK_MS)
         last[0] = now
 
+    watchdog = StallWatchdog(last)
     timer = QtCore.QTimer()
     timer.setTimerType(QtCore.Qt.PreciseTimer)
     timer.timeout.connect(tick)
@@ -103,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     timer.start(TICK_MS)
     run_until_idle()
     timer.stop()
+    watchdog.stop()
     render_s = time.perf_counter() - t0
     audio_s = w.timeline.duration
     stalls = np.maximum(np.array(gaps[5:]), 0.0)
@@ -119,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"render: {render_s / 60:.1f} min (real-time factor {render_s / audio_s:.3f})")
     print(f"event loop while rendering: stall p50 {np.percentile(stalls, 50):.1f} ms, p99 "
           f"{np.percentile(stalls, 99):.1f} ms, max {stalls.max():.1f} ms over {len(stalls)} ticks")
+    for where, n in watchdog.places.most_common(5):
+        print(f"  GUI thread busy > {STALL_MS} ms, seen {n}x in: {where}")
     print(f"save as project: {save_s:.1f} s ({sum(f.stat().st_size for f in (out / 'episode.timbre').rglob('*')) / 1e6:.0f} MB)")
     r = result.loudness
     print(f"export (FLAC, -16 LUFS, chapters, SRT/VTT, per chapter): {export_s:.1f} s, {len(result.files)} files; "

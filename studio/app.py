@@ -118,6 +118,10 @@ def build_studio(model: str | None = None, device: str | None = None, settings_f
                  threads: int | None = None) -> Studio:
     """Create the window. The caller shows it, then calls ``start_engine`` (the model loads on the
     engine thread, after the window is on screen)."""
+    # PySide releases the GIL around every Qt call; with the default 5 ms switch interval the GUI
+    # thread then waits up to 5 ms per call to get it back from the engine thread (a convoy: a
+    # repaint of a few hundred Qt calls stalled for seconds during renders). 1 ms bounds that.
+    sys.setswitchinterval(0.001)
     settings_file = settings_file or settings_store.settings_path()
     loaded = settings_store.load(settings_file)
     s = loaded.settings

@@ -224,7 +224,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inspector.play_requested.connect(self.play_selected_frame)
         self.latents.frame_hovered.connect(self._on_hover)
         self.timeline.changed.connect(self._fit_if_following)
-        self.live.grew.connect(self._fit_if_following)
+        # a render grows the timeline every chunk; refitting (and repainting every pane) at most
+        # ~8 times a second keeps the window responsive on long episodes
+        self._fit_soon = QtCore.QTimer(self, singleShot=True, interval=120)
+        self._fit_soon.timeout.connect(self._fit_if_following)
+        self.live.grew.connect(lambda *_: self._fit_soon.isActive() or self._fit_soon.start())
         self.selection.changed.connect(self._on_selection)
         for pane in self.panes:
             pane.vb.clicked.connect(self._on_pane_clicked)
