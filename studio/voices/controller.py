@@ -49,7 +49,7 @@ class VoicesController(QtCore.QObject):
         self.panel.play_audio.connect(self.play)
         self.panel.create_requested.connect(self.open_create)
         self.panel.audition_requested.connect(self.open_audition)
-        self.panel.changed.connect(self._sync_picker)
+        self.panel.refreshed.connect(self._sync_picker)
         self._sync_picker()
 
     def _build_menu(self) -> None:
@@ -71,7 +71,6 @@ class VoicesController(QtCore.QObject):
         self.library.add_family_voices(info.family, voices)
         self.panel.known_families.add(info.family)
         self.panel.refresh()
-        self._sync_picker(info)
 
     def usable(self, info: ModelInfo | None = None) -> list[VoicePreset]:
         """Presets the loaded model can speak with (its family, encoded by this model's codec)."""
@@ -81,8 +80,8 @@ class VoicesController(QtCore.QObject):
         return [p for p in self.library.presets() if p.origin != "family" and p.family == info.family
                 and p.model_hash in ("", info.model_hash)]
 
-    def _sync_picker(self, info: ModelInfo | None = None) -> None:
-        self.w.voice_panel.set_presets([(preset_title(p), p.voice_ref) for p in self.usable(info)])
+    def _sync_picker(self) -> None:
+        self.w.voice_panel.set_presets([(preset_title(p), p.voice_ref) for p in self.usable()])
 
     def apply(self, preset: VoicePreset) -> None:
         """Make ``preset`` the voice: its default settings into the sampler, its voice into the picker."""
@@ -126,7 +125,6 @@ class VoicesController(QtCore.QObject):
         for key in self.panel.filters:
             self.panel.set_filter(key, None)
         self.panel.refresh(select=preset.id)
-        self._sync_picker()
         self.panel.set_message(f"Created “{preset.name}”.")
 
     def open_audition(self) -> AuditionDialog:

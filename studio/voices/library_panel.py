@@ -23,13 +23,14 @@ BUNDLE_FILTER = f"Voice bundles (*{BUNDLE_SUFFIX});;All files (*)"
 
 class LibraryPanel(QtWidgets.QWidget):
     """``chosen(preset)``: use this voice; ``play_audio(audio, rate)``: play a preview;
-    ``create_requested()`` / ``audition_requested()``: open those dialogs; ``changed()``: the presets changed."""
+    ``create_requested()`` / ``audition_requested()``: open those dialogs; ``refreshed()``: the list was re-read
+    (after any change made here, or on ``refresh()`` when another program changed the library)."""
 
     chosen = QtCore.Signal(object)
     play_audio = QtCore.Signal(object, int)
     create_requested = QtCore.Signal()
     audition_requested = QtCore.Signal()
-    changed = QtCore.Signal()
+    refreshed = QtCore.Signal()
 
     def __init__(self, library: VoiceLibrary, previewer: Previewer, history: History | None = None,
                  known_families: Collection[str] = (), parent=None) -> None:
@@ -129,6 +130,7 @@ class LibraryPanel(QtWidgets.QWidget):
                 if p.id == keep:
                     self.list.setCurrentItem(item)
         self._show_current()
+        self.refreshed.emit()
 
     def _fill_filters(self, presets: list[VoicePreset]) -> None:
         values = {"language": {p.language for p in presets}, "tag": {t for p in presets for t in p.tags},
@@ -288,4 +290,3 @@ class LibraryPanel(QtWidgets.QWidget):
         self.refresh(select)
         if message:
             self.set_message(message)
-        self.changed.emit()
