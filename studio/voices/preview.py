@@ -22,7 +22,7 @@ from studio.voices.params import preset_params
 log = logging.getLogger(__name__)
 PREVIEW_TEXT = "Hello! This is how I sound when I read your script aloud."
 PREVIEW_SEED = 1234
-PREVIEW_SECONDS = 8.0
+PREVIEW_SECONDS = 6.0
 
 
 def preview_request(preset: VoicePreset, info: ModelInfo) -> SynthesisRequest:

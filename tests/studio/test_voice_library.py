@@ -3,6 +3,8 @@ preset, edit, variant, delete + undo, export/import and read-only presets."""
 
 import zipfile
 
+import numpy as np
+
 from PySide6 import QtCore
 
 from engine.voices.preset import Consent
@@ -144,3 +146,23 @@ def test_built_in_and_model_voices_are_read_only(qtbot, make_studio, tmp_path):
     assert panel.variant_button.isEnabled() and panel.export_button.isEnabled()
     qtbot.mouseClick(panel.variant_button, QtCore.Qt.LeftButton)
     assert panel.current().name == "Stock Voice (variant)" and not panel.current().read_only
+
+
+def test_preview_renders_once_then_plays_from_the_cache(qtbot, make_studio, played_audio):
+    from studio.voices.preview import preview_key, preview_request
+
+    studio, w, panel = _library_studio(make_studio)
+    previewer, lib = w.voices.previewer, w.voices.library
+    panel.select("aurora")
+    with qtbot.waitSignal(previewer.ready, timeout=30_000) as first:
+        qtbot.mouseClick(panel.preview_button, QtCore.Qt.LeftButton)
+    assert previewer.renders == 1 and first.args[0] == "aurora" and len(first.args[1]) > 0
+    preset = lib.get("aurora")
+    cached = lib.preview_path("aurora", preview_key(preview_request(preset, w.info), w.info))
+    assert cached.is_file()
+    qtbot.waitUntil(lambda: played_audio.stat().st_size > 0, timeout=10_000)  # heard on the output device
+    with qtbot.waitSignal(previewer.ready, timeout=5_000) as second:
+        qtbot.mouseClick(panel.preview_button, QtCore.Qt.LeftButton)
+    assert previewer.renders == 1  # the second click rendered nothing
+    np.testing.assert_allclose(second.args[1], first.args[1], atol=2 ** -22)  # 24-bit FLAC cache
+    w.player.stop()
