@@ -1,4 +1,6 @@
-"""Screenshots of the studio for the README: after a render, with a frame selected, light and dark.
+"""Screenshots of the studio for the README: after a render, with a frame selected, light and dark;
+then the voice presets: the creation dialog (clips made with flite), the library dock and a blind
+audition before and after the pick.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py docs/screenshots
     (or QT_QPA_PLATFORM=offscreen, whose screen is only 800 px wide)
@@ -9,6 +11,8 @@ Uses a temporary settings folder, the built-in model on the CPU, and a fixed see
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,6 +21,21 @@ from pathlib import Path
 SCRIPT = ("Welcome to Timbre Studio. Every paragraph is rendered on its own, one frame every eighty "
           "milliseconds.\n\nRegenerate a paragraph and the old take stays: compare them A/B, keep the one "
           "you like.\n\nClick any frame in the latent timeline to hear it and to see its flow trajectory.")
+
+
+VOICE_LINES = {
+    "slt": "Welcome to the Acme hour. Today we talk about sound, about voices, and about the small things that "
+           "make a brand feel warm and familiar to the people who hear it every day.",
+    "awb": "Good evening. This is the late news from Acme radio, with the weather, the roads and the stories "
+           "that mattered today, read slowly and clearly for everyone listening at home.",
+}
+
+
+def settle(app, seconds: float = 0.5) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
 
 
 def wait(app, predicate, seconds: float) -> None:
@@ -60,17 +79,66 @@ def main(out_dir: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
         w.set_theme(theme)
-        end = time.monotonic() + 0.5
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.02)
+        settle(app)
         path = out / f"studio-{theme}.png"
         w.grab().save(str(path))
         print(f"wrote {path} ({w.width()}x{w.height()})")
     w.set_theme("light")
+    if shutil.which("flite"):
+        voice_shots(app, w, out, Path(tmp))
+    else:
+        print("flite is not installed: no voice screenshots")
     w.close()
     studio.close()
     return 0
+
+
+def voice_shots(app, w, out: Path, tmp: Path) -> None:
+    """The creation dialog with its analysis and region, the library dock, a blind audition."""
+    clips = []
+    for voice, text in VOICE_LINES.items():
+        clip = tmp / f"{voice}.wav"
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(clip)], check=True)
+        clips.append(clip)
+    made = []
+    for i, clip in enumerate(clips):
+        dialog = w.voices.open_create()
+        dialog.resize(1100, 700)
+        dialog.add_clips([clip])
+        wait(app, lambda: dialog.prepared is not None and not dialog._busy, 60)
+        dialog.meta.name.setText(("Aurora — warm narrator", "Boreas — evening news")[i])
+        dialog.meta.language.setText("en")
+        dialog.meta.tags.setText(("warm, narration", "news, calm")[i])
+        dialog.meta.brand.setText("Acme")
+        if i == 0:
+            dialog.consent.fill("Sam Taylor", "I agree that Acme may make and use a synthetic voice from "
+                                "these recordings for its podcasts.", "signed release")
+            settle(app)
+            dialog.grab().save(str(out / "voice-create.png"))
+            print(f"wrote {out / 'voice-create.png'}")
+        else:
+            dialog.consent.declined.setChecked(True)
+        dialog.create()
+        wait(app, lambda: dialog.preset is not None, 120)
+        made.append(dialog.preset)
+    w.voices.dock.show()
+    w.voices.panel.select(made[1].id)
+    settle(app)
+    w.grab().save(str(out / "voice-library.png"))
+    print(f"wrote {out / 'voice-library.png'}")
+    audition = w.voices.open_audition()
+    audition.check([p.id for p in made])
+    audition.text.setText("Acme: sound that fits the way you work.")
+    audition.seed.setValue(7)
+    audition.start()
+    wait(app, lambda: audition.audition.ready, 300)
+    settle(app)
+    audition.grab().save(str(out / "voice-audition-blind.png"))
+    audition.pick("A")
+    settle(app)
+    audition.grab().save(str(out / "voice-audition-revealed.png"))
+    print(f"wrote {out / 'voice-audition-blind.png'} and {out / 'voice-audition-revealed.png'}")
+    audition.close()
 
 
 if __name__ == "__main__":
