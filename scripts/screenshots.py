@@ -121,7 +121,7 @@ def voice_shots(app, w, out: Path, tmp: Path) -> None:
         dialog.create()
         wait(app, lambda: dialog.preset is not None, 120)
         made.append(dialog.preset)
-    w.voices.dock.show()
+    w.voices.show_library()
     w.voices.panel.select(made[1].id)
     settle(app)
     w.grab().save(str(out / "voice-library.png"))

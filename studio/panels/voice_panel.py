@@ -12,6 +12,7 @@ PRESET_PREFIX = "preset:"
 
 class VoicePanel(QtWidgets.QGroupBox):
     changed = QtCore.Signal(str)  # the voice string
+    library_requested = QtCore.Signal()
 
     def __init__(self, voice: str = "default", parent=None) -> None:
         super().__init__("Voice", parent)
@@ -23,8 +24,12 @@ class VoicePanel(QtWidgets.QGroupBox):
         self.combo.setEnabled(False)
         self.note = QtWidgets.QLabel(objectName="voice_note")
         self.note.setWordWrap(True)
+        self.library_button = QtWidgets.QToolButton(objectName="voice_library_button", text="Library…",
+                                                    toolTip="Voice presets: create, preview, audition, share")
         lay.addWidget(self.combo, 1)
+        lay.addWidget(self.library_button)
         lay.addWidget(self.note, 1)
+        self.library_button.clicked.connect(self.library_requested)
         self.combo.currentIndexChanged.connect(lambda i: self._on_changed(self.combo.itemData(i) or ""))
 
     @property

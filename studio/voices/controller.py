@@ -40,6 +40,7 @@ class VoicesController(QtCore.QObject):
         self.dock = QtWidgets.QDockWidget("Voices", window, objectName="voices_dock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.dock)
+        self.dock.hide()  # opened from the voice panel or the Voices menu; the window remembers it after
         self.create_dialog: CreateVoiceDialog | None = None
         self.audition_dialog: AuditionDialog | None = None
         self._build_menu()
@@ -50,6 +51,7 @@ class VoicesController(QtCore.QObject):
         self.panel.create_requested.connect(self.open_create)
         self.panel.audition_requested.connect(self.open_audition)
         self.panel.refreshed.connect(self._sync_picker)
+        window.voice_panel.library_requested.connect(self.show_library)
         self._sync_picker()
 
     def _build_menu(self) -> None:
@@ -60,9 +62,13 @@ class VoicesController(QtCore.QObject):
         menu.addAction("New voice from clips…", self.open_create)
         menu.addAction("Blind audition…", self.open_audition)
         menu.addAction("Import a voice bundle…", lambda: self.panel.import_bundle())
-        menu.addSeparator()
-        menu.addAction(self.dock.toggleViewAction())
+        menu.addAction("Voice library", self.show_library)
         self.menu = menu
+
+    def show_library(self) -> None:
+        self.panel.refresh()  # the CLI or another studio may have changed it
+        self.dock.show()
+        self.dock.raise_()
 
     # ---- the model and the picker ---------------------------------------------------------------
 
@@ -120,7 +126,7 @@ class VoicesController(QtCore.QObject):
         return dialog
 
     def _on_created(self, preset: VoicePreset) -> None:
-        self.dock.show()
+        self.show_library()
         self.panel.search.clear()
         for key in self.panel.filters:
             self.panel.set_filter(key, None)

@@ -18,7 +18,7 @@ def _names(panel):
     return [p.name for p in panel.shown()]
 
 
-def _library_studio(make_studio):
+def _library_studio(qtbot, make_studio):
     studio = make_studio()
     w = studio.window
     lib, info = w.voices.library, w.info
@@ -26,12 +26,13 @@ def _library_studio(make_studio):
                 params={"steps": 6, "guidance": 1.5})
     make_preset(lib, info, "Boreas", language="de", tags=("crisp",), brand="Acme", consent=CONSENT, seed=1)
     make_preset(lib, info, "Cirrus", language="en-GB", tags=("warm",), brand="Globex", seed=2)  # no consent
-    w.voices.panel.refresh()
+    qtbot.mouseClick(w.voice_panel.library_button, QtCore.Qt.LeftButton)
+    assert w.voices.dock.isVisible()
     return studio, w, w.voices.panel
 
 
 def test_search_and_filters_narrow_the_list(qtbot, make_studio):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     users = [n for n in _names(panel) if n in ("Aurora", "Boreas", "Cirrus")]
     assert users == ["Aurora", "Boreas", "Cirrus"]
     assert "default" in _names(panel)  # the model's own voice is listed, read-only
@@ -54,7 +55,7 @@ def test_search_and_filters_narrow_the_list(qtbot, make_studio):
 
 
 def test_a_preset_without_consent_is_marked_everywhere_it_is_shown(qtbot, make_studio):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     titles = {panel.list.item(i).data(QtCore.Qt.UserRole).name: panel.list.item(i).text()
               for i in range(panel.list.count())}
     assert "no consent record" in titles["Cirrus"] and "no consent record" not in titles["Aurora"]
@@ -67,7 +68,7 @@ def test_a_preset_without_consent_is_marked_everywhere_it_is_shown(qtbot, make_s
 
 
 def test_using_a_preset_sets_the_voice_and_its_settings(qtbot, make_studio):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     panel.select("aurora")
     qtbot.mouseClick(panel.use_button, QtCore.Qt.LeftButton)
     assert w.voice_panel.voice == "preset:aurora" and "Aurora" in w.voice_panel.combo.currentText()
@@ -77,7 +78,7 @@ def test_using_a_preset_sets_the_voice_and_its_settings(qtbot, make_studio):
 
 
 def test_edit_and_variant(qtbot, make_studio):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     panel.select("cirrus")
     panel.edit({"name": "Cirrus", "description": "airy", "language": "en-GB", "tags": ("warm", "airy"),
                 "brand": "Globex", "transcript": "", "consent": CONSENT})
@@ -90,7 +91,7 @@ def test_edit_and_variant(qtbot, make_studio):
 
 
 def test_delete_goes_to_the_trash_and_undo_restores_it(qtbot, make_studio):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     lib = w.voices.library
     panel.select("boreas")
     qtbot.mouseClick(panel.delete_button, QtCore.Qt.LeftButton)
@@ -108,7 +109,7 @@ def test_delete_goes_to_the_trash_and_undo_restores_it(qtbot, make_studio):
 
 
 def test_export_import_round_trip_and_a_bad_bundle_is_explained(qtbot, make_studio, tmp_path):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     lib = w.voices.library
     panel.select("aurora")
     bundle = panel.export(tmp_path / "aurora.timbrevoice")
@@ -128,7 +129,7 @@ def test_export_import_round_trip_and_a_bad_bundle_is_explained(qtbot, make_stud
 
 
 def test_built_in_and_model_voices_are_read_only(qtbot, make_studio, tmp_path):
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     builtin = tmp_path / "builtin"
     builtin.mkdir()
     from engine.voices.library import VoiceLibrary
@@ -151,7 +152,7 @@ def test_built_in_and_model_voices_are_read_only(qtbot, make_studio, tmp_path):
 def test_preview_renders_once_then_plays_from_the_cache(qtbot, make_studio, played_audio):
     from studio.voices.preview import preview_key, preview_request
 
-    studio, w, panel = _library_studio(make_studio)
+    studio, w, panel = _library_studio(qtbot, make_studio)
     previewer, lib = w.voices.previewer, w.voices.library
     panel.select("aurora")
     with qtbot.waitSignal(previewer.ready, timeout=30_000) as first:
