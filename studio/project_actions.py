@@ -7,6 +7,7 @@ takes' files are written the moment a render finishes, so a killed app loses no 
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ def ask(parent: QtWidgets.QWidget, title: str, text: str, buttons: list[str], de
 
 
 class ProjectController(QtCore.QObject):
+    _takes_written = QtCore.Signal(object, object)  # (folder, the writer thread's exception or None)
+
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
         self.w = window
@@ -48,6 +51,8 @@ class ProjectController(QtCore.QObject):
         self.timer.start()
         window.history.changed.connect(self._changed)
         window.project.takes_changed.connect(self._after_take)
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="take-writer")
+        self._takes_written.connect(self._on_takes_written)  # queued: emitted on the writer thread
         window.project.voices_changed.connect(self._changed)
 
     # ---- state --------------------------------------------------------------------------------------
@@ -57,9 +62,29 @@ class ProjectController(QtCore.QObject):
         self.w.update_title()
 
     def _after_take(self, pid: str) -> None:
-        """A render (or a take choice) changed the project: its files go to disk now."""
+        """A render (or a take choice) changed the project: its files go to disk now. Takes never
+        change, so their audio (FLAC encoding is the slow part) is written on a writer thread, and the
+        autosave follows on this thread once they are on disk."""
         self._changed()
+        folder = self.session.folder
+        if folder is None or pid not in self.w.project:
+            return
+        takes = list(self.w.project.paragraph(pid).takes)
+        future = self._writer.submit(lambda: [folder.write_take(t) for t in takes])
+        future.add_done_callback(lambda f: self._takes_written.emit(folder, f.exception()))
+
+    def _on_takes_written(self, folder: ProjectFolder, error: BaseException | None) -> None:
+        if folder is not self.session.folder:
+            return  # the project was closed (an unchanged untitled one is deleted) while writing
+        if error is not None:
+            log.warning("writing takes failed: %s", error)
+            self.w.statusBar().showMessage(f"Writing the take to the project failed: {error}", 10_000)
         self.autosave()
+
+    def wait_for_writes(self) -> None:
+        """Block until every queued take is on disk (before a save, a close, or in tests)."""
+        self._writer.submit(lambda: None).result()
+        QtCore.QCoreApplication.sendPostedEvents(self)
 
     def project_settings(self) -> dict[str, Any]:
         w = self.w
@@ -164,6 +189,7 @@ class ProjectController(QtCore.QObject):
         return True
 
     def _save_to(self, folder: ProjectFolder) -> bool:
+        self.wait_for_writes()
         try:
             folder.save(self.w.editing.text, self.w.project, self.project_settings())
         except (EngineError, OSError) as e:
@@ -266,6 +292,7 @@ class ProjectController(QtCore.QObject):
         """The window is closing: False keeps it open (the user cancelled)."""
         if not self.confirm_discard():
             return False
+        self.wait_for_writes()
         if not self.session.untitled:
             self.autosave()
         # an untitled project reaching here was either unchanged or discarded by the user
