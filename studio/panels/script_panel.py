@@ -153,6 +153,7 @@ class ScriptPanel(QtWidgets.QWidget):
         self.list.setContextMenuPolicy(QtCore.Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.voices: tuple[str, ...] = ()  # the model's voices (set when it loads)
+        self.preset_voices: list[tuple[str, str]] = []  # (title, "preset:<id>") of the library's usable presets
         for em in (self.project.structure_changed, self.project.text_changed, self.project.takes_changed,
                    self.project.voices_changed):
             em.connect(lambda *a: self.refresh())
@@ -258,16 +259,17 @@ class ScriptPanel(QtWidgets.QWidget):
         """Voice (this paragraph's, or its speaker's) and order; every action is undoable."""
         p = self.project.paragraph(pid)
         menu = QtWidgets.QMenu(self)
+        choices = [(name, name) for name in self.voices] + self.preset_voices
         voice_menu = menu.addMenu("Voice of this paragraph")
-        for name in (None, *self.voices):
-            action = voice_menu.addAction(name or "(the speaker's or the default)",
+        for title, name in ((None, None), *choices):
+            action = voice_menu.addAction(title or "(the speaker's or the default)",
                                           lambda v=name: self.editing.set_paragraph_voice(pid, v))
             action.setCheckable(True)
             action.setChecked(p.voice == name)
         if p.speaker:
             speaker_menu = menu.addMenu(f"Voice of {p.speaker}")
-            for name in (None, *self.voices):
-                action = speaker_menu.addAction(name or "(the default)",
+            for title, name in ((None, None), *choices):
+                action = speaker_menu.addAction(title or "(the default)",
                                                 lambda v=name: self.editing.set_speaker_voice(p.speaker, v))
                 action.setCheckable(True)
                 action.setChecked(self.project.speakers.get(p.speaker) == name)

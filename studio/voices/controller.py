@@ -87,7 +87,10 @@ class VoicesController(QtCore.QObject):
                 and p.model_hash in ("", info.model_hash)]
 
     def _sync_picker(self) -> None:
-        self.w.voice_panel.set_presets([(preset_title(p), p.voice_ref) for p in self.usable()])
+        """The voice picker and the script's per-paragraph voice menus list the usable presets."""
+        choices = [(preset_title(p), p.voice_ref) for p in self.usable()]
+        self.w.script_panel.preset_voices = choices
+        self.w.voice_panel.set_presets(choices)
 
     def apply(self, preset: VoicePreset) -> None:
         """Make ``preset`` the voice: its default settings into the sampler, its voice into the picker."""

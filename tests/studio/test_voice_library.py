@@ -75,6 +75,10 @@ def test_using_a_preset_sets_the_voice_and_its_settings(qtbot, make_studio):
     assert w.project.default_voice == "preset:aurora"
     assert (w.sampler.state.steps, w.sampler.state.guidance) == (6, 1.5)
     assert w.sampler.params_for_render().steps == 6
+    para = w.project.paragraphs[0]  # one paragraph can take another preset from the script's menu
+    voice_menu = w.script_panel.paragraph_menu(para.id).actions()[0].menu()
+    next(a for a in voice_menu.actions() if a.text().startswith("Boreas")).trigger()
+    assert w.project.voice_of(para) == "preset:boreas" and w.project.default_voice == "preset:aurora"
 
 
 def test_edit_and_variant(qtbot, make_studio):
