@@ -20,9 +20,9 @@ from engine.voices.preset import Consent, PresetError, read_preset, read_referen
 def lib(tmp_path) -> VoiceLibrary:
     """A library with one built-in ("Studio Narrator") and two user presets ("Ava Warm", "Bo Bright")."""
     builtin = tmp_path / "builtin"
-    write_preset(builtin / "studio-narrator", make_preset("Studio Narrator", brand="Timbre", language="de", description="Calm news reader",
-                                                         tags=("news",), consent=None), make_codes(seed=9),
-                 make_reference(), RATE)
+    narrator = make_preset("Studio Narrator", brand="Timbre", language="de", description="Calm news reader",
+                           tags=("news",), consent=None)
+    write_preset(builtin / "studio-narrator", narrator, make_codes(seed=9), make_reference(), RATE)
     library = VoiceLibrary(tmp_path / "voices", builtin_dirs=[builtin])
     _create(library, "Ava Warm")
     _create(library, "Bo Bright", description="Bright promo voice", language="en-GB", tags=["promo"],
