@@ -298,7 +298,8 @@ def _editable(fields: Mapping[str, Any], create: bool = False) -> dict[str, Any]
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise PresetError(f"cannot set {', '.join(unknown)} on a voice preset (fields: {', '.join(allowed)})")
-    return {k: tuple(v) if k == "tags" else v for k, v in fields.items()}
+    # a list of tags becomes a tuple; a lone string stays as it is, for check() to refuse
+    return {k: tuple(v) if k == "tags" and not isinstance(v, str) else v for k, v in fields.items()}
 
 
 def _haystack(preset: VoicePreset) -> str:

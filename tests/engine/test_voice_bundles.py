@@ -205,8 +205,17 @@ def test_bad_codes_and_audio_are_refused(bundle, target, tmp_path):
     _refused(_rezip(bundle, {"reference.flac": wav.read_bytes()}), target, "must be mono FLAC audio, got WAV")
 
 
-def test_files_that_are_not_bundles_are_refused(tmp_path, target):
+def test_files_that_are_not_bundles_are_refused(bundle, tmp_path, target):
     text = tmp_path / f"notes{BUNDLE_SUFFIX}"
     text.write_text("hello")
     _refused(text, target, f"not a readable {BUNDLE_SUFFIX} bundle")
     _refused(tmp_path / f"missing{BUNDLE_SUFFIX}", target, "cannot read")
+    data = bytearray(bundle.read_bytes())
+    truncated = tmp_path / f"truncated{BUNDLE_SUFFIX}"
+    truncated.write_bytes(data[: len(data) // 2])
+    _refused(truncated, target, f"not a readable {BUNDLE_SUFFIX} bundle")
+    start = data.index(b"reference.flac") + 40  # inside the first member's compressed data
+    data[start:start + 64] = bytes(64)
+    damaged = tmp_path / f"damaged{BUNDLE_SUFFIX}"
+    damaged.write_bytes(bytes(data))
+    _refused(damaged, target, f"not a readable {BUNDLE_SUFFIX} bundle")

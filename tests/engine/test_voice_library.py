@@ -102,6 +102,8 @@ def test_update_refuses_bad_fields_and_keeps_the_file(lib):
         lib.update("ava-warm", params={"steps": 0})
     with pytest.raises(PresetError, match="name is empty"):
         lib.update("ava-warm", name="")
+    with pytest.raises(PresetError, match="tags must be a list"):
+        lib.update("ava-warm", tags="warm")
     assert path.read_bytes() == before
 
 

@@ -179,6 +179,10 @@ def test_bad_metadata_is_refused_before_anything_is_written(tmp_path):
         write_preset(tmp_path / "x", bad, make_codes(), make_reference(), RATE)
     with pytest.raises(PresetError, match="sample rate"):
         write_preset(tmp_path / "x", make_preset(), make_codes(), make_reference(), 1000)
+    with pytest.raises(PresetError, match="121 s long; a preset keeps at most 120 s"):
+        write_preset(tmp_path / "x", make_preset(), make_codes(), np.zeros(121 * RATE, np.float32), RATE)
+    with pytest.raises(PresetError, match="family is empty"):
+        write_preset(tmp_path / "x", make_preset(family=""), make_codes(), make_reference(), RATE)
     assert list(tmp_path.iterdir()) == []
 
 
