@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +197,8 @@ def test_broken_folders_are_skipped_and_listed(lib, tmp_path):
 
 
 def test_default_folders(monkeypatch, tmp_path):
+    monkeypatch.delenv("TIMBRE_VOICES", raising=False)
+    assert VoiceLibrary().user_dir == Path(os.environ["XDG_DATA_HOME"]) / "timbre-studio" / "voices"
     monkeypatch.setenv("TIMBRE_VOICES", str(tmp_path / "env-voices"))
     library = VoiceLibrary()
     assert library.user_dir == tmp_path / "env-voices"
