@@ -144,12 +144,7 @@ def parse_voice_json(data: bytes, where: str, *, id: str = "", origin: str = "us
     """Strictly parse ``voice.json`` bytes; PresetError names ``where`` and the field that is wrong."""
     obj = json_object(data, where)
     check_format_version(obj.get("format_version"), where)
-    unknown = sorted(set(obj) - set(_SCHEMA))
-    if unknown:
-        raise PresetError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    missing = [k for k in _SCHEMA if k not in obj]
-    if missing:
-        raise PresetError(f"{where}: missing field(s) {', '.join(missing)}")
+    _check_keys(obj, tuple(_SCHEMA), where)
     for key, types in _SCHEMA.items():
         if not _is_instance(obj[key], types):
             raise PresetError(f"{where}: {key} must be {_type_names(types)}, got {obj[key]!r}")
