@@ -237,9 +237,10 @@ class VoiceLibrary:
 
     def preview_path(self, id: str, key: str) -> Path:
         """Where the rendered preview for ``key`` (the caller's description of sentence, model and
-        parameters) is cached; a modified preset gets a different path, so old previews are never reused."""
+        parameters) is cached. The path depends on the preset's saved metadata too, so a modified preset
+        never gets an old preview back."""
         preset = self.get(id)
-        digest = hashlib.sha256(f"{key}\0{preset.modified}\0{preset.model_hash}".encode()).hexdigest()[:24]
+        digest = hashlib.sha256(key.encode() + b"\0" + voice_json(preset)).hexdigest()[:24]
         folder = self._previews_dir(id)
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{digest}.flac"
@@ -297,7 +298,8 @@ def _editable(fields: Mapping[str, Any], create: bool = False) -> dict[str, Any]
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise PresetError(f"cannot set {', '.join(unknown)} on a voice preset (fields: {', '.join(allowed)})")
-    return {k: tuple(v) if k == "tags" else v for k, v in fields.items()}
+    # a list of tags becomes a tuple; a lone string stays as it is, for check() to refuse
+    return {k: tuple(v) if k == "tags" and not isinstance(v, str) else v for k, v in fields.items()}
 
 
 def _haystack(preset: VoicePreset) -> str:

@@ -40,6 +40,7 @@ ORIGINS = ("user", "builtin", "family")
 MAX_PROMPT_FRAMES = 4096  # 5.5 minutes at 12.5 Hz; a prompt is 5-15 s
 MAX_CODE_COLUMNS = 257  # 1 semantic + up to 256 acoustic values (Voxtral has 36)
 SAMPLE_RATES = (8_000, 192_000)
+MAX_REFERENCE_SECONDS = 120  # keeps every preset small enough to share as a bundle
 _TEXT_LIMITS = {"name": 100, "description": 2000, "language": 35, "brand": 100, "transcript": 5000,
                 "family": 64, "model_hash": 128, "created": 40, "modified": 40}
 MAX_TAGS, MAX_TAG_CHARS = 32, 40
@@ -103,6 +104,8 @@ class VoicePreset:
             _check_text(getattr(self, name), f"{where}: {name}", limit)
         if not self.name.strip():
             raise PresetError(f"{where}: name is empty; give the voice a name")
+        if not self.family.strip():
+            raise PresetError(f"{where}: family is empty; it names the model family the prompt was made for")
         if self.origin not in ORIGINS:
             raise PresetError(f"{where}: origin must be one of {', '.join(ORIGINS)}, got {self.origin!r}")
         _check_tags(self.tags, f"{where}: tags")
@@ -141,12 +144,7 @@ def parse_voice_json(data: bytes, where: str, *, id: str = "", origin: str = "us
     """Strictly parse ``voice.json`` bytes; PresetError names ``where`` and the field that is wrong."""
     obj = json_object(data, where)
     check_format_version(obj.get("format_version"), where)
-    unknown = sorted(set(obj) - set(_SCHEMA))
-    if unknown:
-        raise PresetError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    missing = [k for k in _SCHEMA if k not in obj]
-    if missing:
-        raise PresetError(f"{where}: missing field(s) {', '.join(missing)}")
+    _check_keys(obj, tuple(_SCHEMA), where)
     for key, types in _SCHEMA.items():
         if not _is_instance(obj[key], types):
             raise PresetError(f"{where}: {key} must be {_type_names(types)}, got {obj[key]!r}")
@@ -310,6 +308,9 @@ def reference_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
     if audio.ndim != 1 or audio.size == 0 or not np.isfinite(audio).all():
         raise PresetError(f"the reference audio must be finite mono samples [n], got shape {list(audio.shape)}")
     _check_sample_rate(sample_rate, REFERENCE_FILE)
+    if audio.size > MAX_REFERENCE_SECONDS * sample_rate:
+        raise PresetError(f"the reference audio is {audio.size / sample_rate:.0f} s long; a preset keeps at most "
+                          f"{MAX_REFERENCE_SECONDS} s (choose the best 5-15 s of it)")
     buf = io.BytesIO()
     sf.write(buf, np.clip(audio, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_24")
     return buf.getvalue()

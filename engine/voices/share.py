@@ -13,6 +13,7 @@ import hashlib
 import json
 import stat
 import zipfile
+import zlib
 from collections.abc import Collection
 from pathlib import Path, PurePosixPath
 from engine.atomic import write_atomic
@@ -59,7 +60,10 @@ def export_bundle(preset: VoicePreset, dest: Path) -> Path:
     except OSError as e:
         raise PresetError(f"cannot read the preset in {preset.folder}: {e.strerror or e}") from e
     members[MANIFEST_FILE] = _manifest(members)
-    write_atomic(dest, lambda p: _write_zip(p, members))
+    try:
+        write_atomic(dest, lambda p: _write_zip(p, members))
+    except OSError as e:
+        raise PresetError(f"cannot write {dest}: {e.strerror or e}") from e
     return dest
 
 
@@ -114,7 +118,8 @@ def _read_members(path: Path) -> dict[str, bytes]:
             infos = zf.infolist()
             _check_entries(infos, where)
             return {info.filename: _read_member(zf, info) for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as e:
+        # RuntimeError: an encrypted member; zlib.error: damaged compressed data
         raise PresetError(f"{where} is not a readable {BUNDLE_SUFFIX} bundle (a zip file): {e}") from e
     except OSError as e:
         raise PresetError(f"cannot read {path}: {e.strerror or e}") from e
