@@ -137,6 +137,7 @@ class CreateVoiceDialog(QtWidgets.QDialog):
             self.view.clear_reference()
             self._busy = ""
             self._update()
+            self.prepared_changed.emit()
             return
         self._busy = "Analysing the clips…" if selection is None else "Preparing the chosen segment…"
         self._update()

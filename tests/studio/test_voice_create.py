@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 SPEECH = ("Welcome to the Acme hour. Today we talk about sound, about voices, and about the small "
           "things that make a brand feel warm and familiar to the people who hear it every day.")
@@ -33,6 +33,14 @@ def clips(tmp_path_factory):
 def _prepared(qtbot, dialog, action):
     with qtbot.waitSignal(dialog.prepared_changed, timeout=30_000):
         action()
+
+
+def _create(qtbot, dialog):
+    """Click Create and wait for the preset (or fail with the dialog's own message)."""
+    qtbot.mouseClick(dialog.create_button, QtCore.Qt.LeftButton)
+    qtbot.waitUntil(lambda: dialog.preset is not None or "not created" in dialog.status.text(), timeout=30_000)
+    assert dialog.preset is not None, dialog.status.text()
+    return dialog.preset
 
 
 def _drop(dialog, paths):
@@ -86,10 +94,9 @@ def test_create_a_voice_from_clips_with_consent(qtbot, make_studio, clips):
     assert not dialog.create_button.isEnabled() and "speaker" in dialog.status.text()
     dialog.consent.speaker.setText("Ada Lovelace")
 
-    with qtbot.waitSignal(dialog.created, timeout=30_000) as created:
-        qtbot.mouseClick(dialog.create_button, QtCore.Qt.LeftButton)
-    preset = created.args[0]
-    assert dialog.result() == dialog.Accepted
+    with qtbot.waitSignal(dialog.created, timeout=1000) as created:
+        preset = _create(qtbot, dialog)
+    assert created.args[0] is preset and dialog.result() == QtWidgets.QDialog.Accepted
     stored = w.voices.library.get(preset.id)
     assert stored.name == "Aurora" and stored.consent.speaker == "Ada Lovelace"
     assert stored.tags == ("warm", "narration") and stored.brand == "Acme" and stored.family == w.info.family
@@ -108,7 +115,5 @@ def test_a_voice_without_consent_is_created_only_when_declined_explicitly(qtbot,
     assert not dialog.create_button.isEnabled()
     dialog.consent.declined.setChecked(True)
     assert not dialog.consent.speaker.isEnabled()
-    with qtbot.waitSignal(dialog.created, timeout=30_000) as created:
-        qtbot.mouseClick(dialog.create_button, QtCore.Qt.LeftButton)
-    assert created.args[0].consent is None
+    assert _create(qtbot, dialog).consent is None
     assert "no consent record" in w.voices.panel.list.currentItem().text()
