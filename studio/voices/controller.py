@@ -15,6 +15,7 @@ from engine.voices.library import VoiceLibrary
 from engine.voices.preset import VoicePreset
 from studio.models.sampler import SamplerState
 from studio.playback import PlaybackError
+from studio.themes import style_pane
 from studio.voices.audition_dialog import AuditionDialog
 from studio.voices.create_dialog import CreateVoiceDialog
 from studio.voices.library_panel import LibraryPanel
@@ -123,6 +124,7 @@ class VoicesController(QtCore.QObject):
     def open_create(self) -> CreateVoiceDialog:
         state = self.w.sampler.state
         dialog = CreateVoiceDialog(self.w.bridge, {k: getattr(state, k) for k in PRESET_DEFAULTS}, self.w)
+        style_pane(dialog.view, self.w.settings.theme)
         dialog.created.connect(self._on_created)
         self.create_dialog = dialog
         dialog.open()

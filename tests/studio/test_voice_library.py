@@ -51,7 +51,7 @@ def test_search_and_filters_narrow_the_list(qtbot, make_studio):
     panel.set_filter("family", w.info.family)
     assert {"Aurora", "Boreas", "Cirrus", "default"} <= set(_names(panel))
     assert [panel.filters["brand"].itemText(i) for i in range(panel.filters["brand"].count())] == \
-        ["any brand", "Acme", "Globex"]
+        ["any brand", "Acme", "Globex", "Timbre Studio"]  # the last from the shipped built-in preset
 
 
 def test_a_preset_without_consent_is_marked_everywhere_it_is_shown(qtbot, make_studio):
@@ -132,25 +132,19 @@ def test_export_import_round_trip_and_a_bad_bundle_is_explained(qtbot, make_stud
     assert sorted(p.id for p in lib.presets()) == before
 
 
-def test_built_in_and_model_voices_are_read_only(qtbot, make_studio, tmp_path):
+def test_built_in_and_model_voices_are_read_only(qtbot, make_studio):
     studio, w, panel = _library_studio(qtbot, make_studio)
-    builtin = tmp_path / "builtin"
-    builtin.mkdir()
-    from engine.voices.library import VoiceLibrary
-
-    make_preset(VoiceLibrary(user_dir=builtin), w.info, "Stock Voice", consent=CONSENT)
-    w.voices.library.builtin_dirs = (builtin,)
-    panel.refresh()
-    for pid in ("stock-voice", f"{w.info.family}:default"):
+    for pid in ("tiny-random-default", f"{w.info.family}:default"):  # shipped in presets/; the model's own
         panel.select(pid)
         assert panel.current().read_only and "read-only" in panel.details.text()
         assert not panel.edit_button.isEnabled() and not panel.delete_button.isEnabled()
         panel.delete()  # refused quietly: nothing moves
         assert pid in {p.id for p in w.voices.library.presets()}
-    panel.select("stock-voice")
+    assert not panel.variant_button.isEnabled() and not panel.export_button.isEnabled()  # no files to copy
+    panel.select("tiny-random-default")
     assert panel.variant_button.isEnabled() and panel.export_button.isEnabled()
     qtbot.mouseClick(panel.variant_button, QtCore.Qt.LeftButton)
-    assert panel.current().name == "Stock Voice (variant)" and not panel.current().read_only
+    assert panel.current().name == "Tiny Random Default (variant)" and not panel.current().read_only
 
 
 def test_preview_renders_once_then_plays_from_the_cache(qtbot, make_studio, played_audio):
