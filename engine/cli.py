@@ -1,4 +1,4 @@
-"""The ``timbre`` command line: say, models, voices, studio.
+"""The ``timbre`` command line: say, models, voices, voice (presets), studio.
 
 Exit codes: 0 done, 2 bad input (a clear message on stderr), 1 an internal error, 130 interrupted.
 """
@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--device")
     studio.add_argument("studio_args", nargs=argparse.REMAINDER, help="passed on to the studio")
     from engine.train.cli import add_eval_parser, add_train_parser
+    from engine.voice_cli import add_voice_parser
 
+    add_voice_parser(sub)
     add_train_parser(sub)
     add_eval_parser(sub)
     return parser
@@ -84,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_voices(args)
         if args.command == "studio":
             return cmd_studio(args)
+        if args.command == "voice":
+            from engine.voice_cli import cmd_voice
+
+            return cmd_voice(args)
         if args.command in ("train", "eval"):
             from engine.train.cli import run_eval, run_train
 

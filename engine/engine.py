@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,6 +43,11 @@ from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
 from engine.nn.flow_graph import FlowSampler
 from engine.nn.tts_model import END, N_SPECIAL
+from engine.preset_voices import PresetVoices, preset_id
+from engine.prompting import PromptChunk
+from engine.voices.clips import PreparedReference
+from engine.voices.library import VoiceLibrary
+from engine.voices.preset import Consent, VoicePreset
 SECONDS_PER_CHAR = 0.2
 """Max-frames guard: no request renders longer than 2 s + 0.2 s per character (about 3x speech)."""
 FIRST_CHUNK_FRAMES, CHUNK_FRAMES = 1, 4
@@ -56,6 +63,7 @@ class Engine:
         self.model: LoadedModel | None = None
         self.info: ModelInfo | None = None
         self._flow: FlowSampler | None = None
+        self.presets = PresetVoices()
 
     # ---- loading ------------------------------------------------------------------------------
 
@@ -105,9 +113,37 @@ class Engine:
 
     # ---- synthesis ----------------------------------------------------------------------------
 
+    # ---- voice presets --------------------------------------------------------------------------
+
+    @property
+    def library(self) -> VoiceLibrary:
+        """The voice library this engine renders presets from (the studio reads the same folder)."""
+        return self.presets.library
+
+    def prepare_reference(self, paths: Sequence[str | Path],
+                          selection: tuple[float, float] | None = None) -> PreparedReference:
+        """Reference clips -> one cleaned reference at the loaded codec's rate, with what is wrong."""
+        return self.presets.prepare(self._require_model(), paths, selection)
+
+    def create_voice(self, prepared: PreparedReference, name: str, *, consent: Consent | None = None,
+                     **meta: Any) -> VoicePreset:
+        """Encode a prepared reference with the loaded codec and save it as a preset in the library."""
+        return self.presets.create(self._require_model(), prepared, name, consent=consent, **meta)
+
+    def _chunks(self, m: LoadedModel, text: str, voice: str) -> list[PromptChunk]:
+        """(text, a model voice or "preset:<id>") -> the family's prompt chunks."""
+        if preset_id(voice) is None:
+            return m.prompter.chunks(text, voice)
+        for_codes = getattr(m.prompter, "chunks_for_codes", None)
+        if for_codes is None or not m.config.codec.has_encoder:
+            raise EngineError(f"model {m.name} cannot speak in a preset made from a clip: use one of its own voices")
+        return for_codes(text, torch.from_numpy(self.presets.codes(m, voice)).long())
+
     def voice_codes(self, voice: str) -> torch.Tensor | None:
-        """Reference codes [N, 1 + K] of one of the model's voices (None for preset-embedding voices)."""
+        """Reference codes [N, 1 + K] of a voice or preset (None for preset-embedding voices)."""
         m = self._require_model()
+        if preset_id(voice) is not None:
+            return torch.from_numpy(self.presets.codes(m, voice)).long()
         codes = getattr(m.prompter, "codes", None)
         if codes is None:
             m.prompter.chunks(".", voice)  # checks the name (and refuses clips) the family's way
@@ -142,7 +178,7 @@ class Engine:
     def _generate(self, m: LoadedModel, request: SynthesisRequest, seed: int, cancel: CancelToken,
                   t0: float) -> Iterator[Event]:
         p, tts = request.params, m.tts
-        chunks = m.prompter.chunks(request.text, request.voice)
+        chunks = self._chunks(m, request.text, request.voice)
         caps = [self.max_frames(c.text, p, len(c.ids)) for c in chunks]
         total = min(sum(caps), max(1, int(round(p.max_seconds * FRAME_RATE))))
         yield Started(request, seed, total)

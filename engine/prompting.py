@@ -68,7 +68,10 @@ class ReferencePrompter:
         return self.voice_codes[voice]
 
     def chunks(self, text: str, voice: str) -> list[PromptChunk]:
-        codes = self.codes(voice)
+        return self.chunks_for_codes(text, self.codes(voice))
+
+    def chunks_for_codes(self, text: str, codes: torch.Tensor | None) -> list[PromptChunk]:
+        """Text spoken in the voice of reference codes [N, 1 + K] (a preset's prompt; None: no reference)."""
         dev = self.tts.tok_embeddings.weight.device
         rows = self.tts.voice_rows(codes.to(dev)) if codes is not None else None
         text_ids = self.tokenizer.encode(text)
