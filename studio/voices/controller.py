@@ -11,6 +11,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from engine.api import EngineError, ModelInfo, VoiceInfo
+from engine.voice_cli import KNOWN_FAMILIES  # model families whose bundles can be imported
 from engine.voices.library import VoiceLibrary
 from engine.voices.preset import VoicePreset
 from studio.models.sampler import SamplerState
@@ -26,7 +27,6 @@ from studio.voices.preview import Previewer
 if TYPE_CHECKING:
     from studio.main_window import MainWindow
 
-KNOWN_FAMILIES = ("timbre", "voxtral")  # model families whose bundles can be imported
 PRESET_DEFAULTS = ("steps", "guidance", "temperature")  # the sampler tuning a new preset keeps
 AUDITION_CHARS = 200
 
@@ -80,12 +80,12 @@ class VoicesController(QtCore.QObject):
         self.panel.refresh()
 
     def usable(self, info: ModelInfo | None = None) -> list[VoicePreset]:
-        """Presets the loaded model can speak with (its family, encoded by this model's codec)."""
+        """Presets the loaded model can speak with: its family's (another build's are re-encoded from their
+        reference clip by the engine)."""
         info = info or self.w.bridge.info
         if info is None:
             return []
-        return [p for p in self.library.presets() if p.origin != "family" and p.family == info.family
-                and p.model_hash in ("", info.model_hash)]
+        return [p for p in self.library.presets() if p.origin != "family" and p.family == info.family]
 
     def _sync_picker(self) -> None:
         """The voice picker and the script's per-paragraph voice menus list the usable presets."""
@@ -105,8 +105,8 @@ class VoicesController(QtCore.QObject):
         if self.w.voice_panel.voice != preset.voice_ref:
             info = self.w.bridge.info
             model = f"the {info.family} model {info.name}" if info else "no model"
-            self.w.show_error(f"“{preset.name}” was made for the {preset.family} model "
-                              f"{preset.model_hash[:8] or ''}; {model} is loaded. Load that model to use it.")
+            self.w.show_error(f"“{preset.name}” was made for the {preset.family} model family; {model} is loaded. "
+                              f"Load a {preset.family} model to use it.")
             return
         self.w.show_error("")
         self.w.statusBar().showMessage(f"Voice: {preset.name}", 5000)

@@ -16,7 +16,8 @@ LINE = "Acme: sound that fits."
 
 def _visible_text(dialog):
     """Every text the audition's rows show (the checklist of voices to compare aside)."""
-    texts = [w.text() for w in dialog.grid_box.findChildren((QtWidgets.QLabel, QtWidgets.QPushButton))]
+    widgets = dialog.grid_box.findChildren(QtWidgets.QLabel) + dialog.grid_box.findChildren(QtWidgets.QPushButton)
+    texts = [w.text() for w in widgets] + [dialog.grid_box.title()]
     return " ".join(texts + [dialog.status.text()])
 
 
@@ -38,6 +39,7 @@ def test_blind_audition_hides_names_until_the_pick_then_reveals_the_right_ones(q
     qtbot.waitUntil(lambda: a.ready, timeout=30_000)
     assert not any(c.error for c in a.contenders), [c.error for c in a.contenders]
     assert [c.label for c in a.contenders] == ["A", "B", "C"]
+    assert not np.array_equal(a.contender("A").audio, a.contender("B").audio)  # the voices differ
     assert {c.seed for c in a.contenders} == {777}  # one seed for every voice
     shown = _visible_text(dialog)
     assert not any(name in shown for name in ("Aurora", "Boreas", "Cirrus")), shown
