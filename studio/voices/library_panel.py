@@ -68,7 +68,8 @@ class LibraryPanel(QtWidgets.QWidget):
             grid.addWidget(combo, i // 2, i % 2)
             self.filters[key] = combo
         lay.addLayout(grid)
-        self.list = QtWidgets.QListWidget(objectName="voice_list")
+        self.list = QtWidgets.QListWidget(objectName="voice_list", wordWrap=True)
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)  # wrap: the consent mark stays in view
         lay.addWidget(self.list, 1)
         self.details = QtWidgets.QLabel(objectName="voice_details", wordWrap=True, textFormat=QtCore.Qt.RichText)
         self.details.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
