@@ -4,6 +4,7 @@ then Create. Preparing and encoding run on the engine thread."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,7 +144,7 @@ class CreateVoiceDialog(QtWidgets.QDialog):
         self._update()
         self.bridge.call(lambda engine: engine.prepare_reference(paths, selection=selection),
                          lambda prepared: self._on_prepared(generation, prepared),
-                         lambda message: self._on_prepare_failed(generation, message))
+                         lambda message: self._on_prepare_failed(generation, selection, message))
 
     def _on_prepared(self, generation: int, prepared: PreparedReference) -> None:
         if generation != self._generation:
@@ -157,13 +158,20 @@ class CreateVoiceDialog(QtWidgets.QDialog):
         self._update()
         self.prepared_changed.emit()
 
-    def _on_prepare_failed(self, generation: int, message: str) -> None:
+    def _on_prepare_failed(self, generation: int, selection: tuple[float, float] | None, message: str) -> None:
         if generation != self._generation:
             return
-        self.prepared, self._busy = None, ""
-        self.issues.setText(f"<span style='color:#c0392b'>{message}</span>")
-        self.view.clear_reference()
-        self._update()
+        self._busy = ""
+        if selection is not None and self.prepared is not None:
+            # A range that does not fit (too short, too long): keep the last good one and say why.
+            self.view.show_reference(self.prepared.full, self.prepared.sample_rate, self.prepared.segment)
+            self._update()
+            self.status.setText(f"<span style='color:#c0392b'>{escape(message)}</span>")
+        else:
+            self.prepared = None
+            self.issues.setText(f"<span style='color:#c0392b'>{escape(message)}</span>")
+            self.view.clear_reference()
+            self._update()
         self.prepared_changed.emit()
 
     def _on_segment(self, t0: float, t1: float) -> None:
@@ -213,7 +221,7 @@ class CreateVoiceDialog(QtWidgets.QDialog):
     def _on_create_failed(self, message: str) -> None:
         self._busy = ""
         self._update()
-        self.status.setText(f"<span style='color:#c0392b'>The voice was not created: {message}</span>")
+        self.status.setText(f"<span style='color:#c0392b'>The voice was not created: {escape(message)}</span>")
 
     def _update(self) -> None:
         wait = self.waiting_for()

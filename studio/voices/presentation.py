@@ -3,6 +3,7 @@ looks the same everywhere a preset is shown."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING
 
 from engine.voices.preset import Consent, VoicePreset
@@ -71,4 +72,4 @@ def issue_text(issue: ClipIssue) -> str:
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text, quote=False)

@@ -78,8 +78,14 @@ def test_create_a_voice_from_clips_with_consent(qtbot, make_studio, clips):
     _prepared(qtbot, dialog, lambda: dialog.view.set_segment(*new))
     assert dialog.prepared.segment == pytest.approx(new, abs=0.05)
     assert f"{new[0]:.1f}–{new[1]:.1f} s" in dialog.segment_label.text()
+    # A range too short is explained, and the last good one stays.
+    _prepared(qtbot, dialog, lambda: dialog.view.set_segment(new[0], new[0] + 2.0))
+    assert "choose at least 5 s" in dialog.status.text()
+    assert dialog.prepared.segment == pytest.approx(new, abs=0.05)
+    assert dialog.view.segment == pytest.approx(dialog.prepared.segment, abs=1e-6)
 
     # Create waits for a name and the consent record (or the explicit "no consent record").
+    dialog.meta.description.setText("a warm narrator")  # (any edit replaces the message above)
     assert not dialog.create_button.isEnabled() and "a name" in dialog.status.text()
     qtbot.keyClicks(dialog.meta.name, "Aurora")
     dialog.meta.language.setText("en")
