@@ -105,7 +105,7 @@ def voice_shots(app, w, out: Path, tmp: Path) -> None:
         dialog = w.voices.open_create()
         dialog.resize(1100, 700)
         dialog.add_clips([clip])
-        wait(app, lambda: dialog.prepared is not None and not dialog._busy, 60)
+        wait(app, lambda: dialog.prepared is not None and not dialog.busy, 60)
         dialog.meta.name.setText(("Aurora — warm narrator", "Boreas — evening news")[i])
         dialog.meta.language.setText("en")
         dialog.meta.tags.setText(("warm, narration", "news, calm")[i])

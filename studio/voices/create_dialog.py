@@ -186,6 +186,11 @@ class CreateVoiceDialog(QtWidgets.QDialog):
 
     # ---- create -------------------------------------------------------------------------------
 
+    @property
+    def busy(self) -> bool:
+        """Clips are being analysed or the voice encoded on the engine thread."""
+        return bool(self._busy)
+
     def waiting_for(self) -> list[str]:
         """What Create still waits for, in words (empty: it can run)."""
         wait = []

@@ -167,3 +167,13 @@ def test_preview_renders_once_then_plays_from_the_cache(qtbot, make_studio, play
     assert len(heard) == 2 and previewer.renders == 1  # from the cache at once: nothing rendered
     np.testing.assert_allclose(heard[1][1], heard[0][1], atol=2 ** -22)  # 24-bit FLAC cache
     w.player.stop()
+
+
+def test_a_chosen_preset_and_the_open_library_survive_a_restart(qtbot, make_studio):
+    studio, w, panel = _library_studio(qtbot, make_studio)  # (the dock is open)
+    panel.select("boreas")
+    panel.use()
+    w.close()
+    second = make_studio().window  # the same settings file
+    assert second.voice_panel.voice == "preset:boreas" == second.project.default_voice
+    assert "Boreas" in second.voice_panel.combo.currentText() and second.voices.dock.isVisible()
