@@ -70,8 +70,8 @@ class _Clip:
         are (88%). The clip is flagged when at least MUSIC_TONAL_SHARE of its sounding frames are.
         Quiet pauses did not help: fluent or noisy speech has none either.
         Limits: music well under the voice passes unnoticed (flite speech over chords 19 dB under it
-        measured 13%; 11 dB under it, 28%, is flagged); drums and other unpitched sounds are not recognised as music; long sung or held
-        vowels, or a steady hum, may be flagged.
+        measured 13%; 11 dB under it, 28%, is flagged); drums and other unpitched sounds are not
+        recognised as music; long sung or held vowels, or a steady hum, may be flagged.
         """
         return self.tonal_share >= MUSIC_TONAL_SHARE
 
