@@ -193,6 +193,14 @@ def test_unusable_files_give_a_specific_error(folder, name, words):
     assert isinstance(info.value, EngineError)
 
 
+def test_a_float_file_with_nan_samples_is_refused(tmp_path):
+    x = speech(6, 16000)
+    x[1000] = np.nan
+    sf.write(tmp_path / "broken.wav", x, 16000, subtype="FLOAT")
+    with pytest.raises(ClipError, match=r"broken.wav holds invalid samples \(NaN or infinity\)"):
+        read_clip(tmp_path / "broken.wav")
+
+
 def test_errors_name_the_bad_file_among_good_ones_before_any_decoding(folder):
     with pytest.raises(ClipError, match="notes.wav"):
         prepare_reference([folder / "clean.flac", folder / "notes.wav"], RATE)
