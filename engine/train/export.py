@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from engine.atomic import write_atomic
@@ -62,30 +63,35 @@ def export_model(folder: Path, model: VoxtralTTS, codec: VoxtralCodec, data: Pat
     return folder
 
 
-def write_presets(presets: Path, model: Path, data: Path) -> list[Path]:
-    """Minimal built-in voice presets: presets/<model>/<voice>/voice.json naming the model's voice
-    file it uses and the teacher it comes from (the full preset format comes later)."""
-    import json
-    import time
+def write_presets(presets: Path, model: Path, data: Path | None = None) -> list[Path]:
+    """Every voice of a model folder as a read-only built-in preset ``presets/<model>-<voice>/`` (the
+    full preset format: its codes as the prompt, those codes decoded by the model's codec as the
+    reference audio). ``data``: the corpus, to name the teacher voice each one comes from."""
+    import datetime
 
-    from engine.atomic import write_text_atomic
-    from engine.model_files import VOICES_DIR, file_hash
+    from engine.codec.interface import AudioCodec
+    from engine.model_files import load_model
+    from engine.voices.preset import Consent, VoicePreset, write_preset
 
-    refs = reference_clips(data)
+    m = load_model(str(model), torch.device("cpu"), torch.float32)
+    codec = AudioCodec(m.codec, torch.device("cpu"))
+    teachers = {voice_name(s): meta for s, meta in reference_clips(data).items()} if data is not None else {}
+    today = datetime.date.today().isoformat()
     written = []
-    for spk, meta in sorted(refs.items()):
-        voice = voice_name(spk)
-        if not (model / VOICES_DIR / f"{voice}.safetensors").is_file():
-            continue
-        folder = presets / model.name / voice
-        folder.mkdir(parents=True, exist_ok=True)
-        info = {
-            "format_version": 1, "name": voice, "model": model.name, "model_hash": file_hash(model / "model.safetensors"),
-            "prompt": f"{VOICES_DIR}/{voice}.safetensors", "language": "en",
-            "description": f"the {meta['voice']} teacher voice" + (" (the default voice)" if voice == "default" else ""),
-            "consent": {"who": "synthetic voice (no person)", "how": f"rendered by {meta['voice']}",
-                        "date": time.strftime("%Y-%m-%d", time.gmtime())},
-            "licence": meta["voice_licence"], "reference_text": meta["spoken"],
-        }
-        written.append(write_text_atomic(folder / "voice.json", json.dumps(info, indent=1) + "\n"))
+    for voice, codes in sorted(m.voices.items()):
+        meta = teachers.get(voice, {})
+        teacher = meta.get("voice", "a synthetic teacher voice")
+        audio = codec.decode(codes.numpy())
+        audio = audio * (0.5 / max(1e-6, float(np.abs(audio).max())))
+        preset = VoicePreset(
+            id="", name=f"{m.name} {voice}", family=m.config.family, model_hash=m.model_hash, language="en",
+            description=f"{m.name}'s built-in voice {voice!r}, learnt from {teacher}"
+                        + (" (the model's default voice)" if voice == "default" else ""),
+            tags=("built-in", "synthetic"), brand="Timbre Studio",
+            consent=Consent(speaker=f"nobody: {teacher}", statement="No person's voice is used: the voice comes "
+                            f"from a speech synthesiser ({meta.get('voice_licence', 'see the model card')}).",
+                            date=today, method="synthetic (no speaker)"),
+            transcript=meta.get("spoken", ""))
+        written.append(write_preset(presets / f"{m.name}-{voice}", preset, codes.numpy().astype(np.int32), audio,
+                                    m.config.codec.sample_rate).folder)
     return written

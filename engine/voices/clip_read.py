@@ -113,7 +113,8 @@ def read_clip(path: str | os.PathLike[str]) -> tuple[np.ndarray, ClipSource]:
     """Decode a clip (WAV, FLAC, Ogg, MP3 where libsndfile has it; any rate, depth and channel count).
 
     Returns (audio float32 [n] mono at source.sample_rate, source). Channels are averaged.
-    Raises ClipError naming the file: missing, empty, not audio, corrupt, too long or too short.
+    Raises ClipError naming the file: missing, empty, not audio, corrupt, too long or too short, or
+    holding NaN/infinite samples.
     """
     source = probe(path)
     out = np.empty(int(source.seconds * source.sample_rate + 0.5), dtype=np.float32)
@@ -125,4 +126,7 @@ def read_clip(path: str | os.PathLike[str]) -> tuple[np.ndarray, ClipSource]:
         if take < len(block):  # more frames than the header said (some MP3s)
             extra.append(block[take:])
     audio = np.concatenate([out[:n], *extra]) if extra else out[:n]
+    if not np.isfinite(audio).all():  # float files can hold them; every level and spectrum would be NaN
+        raise ClipError(f"{source.path.name} holds invalid samples (NaN or infinity); export it again as "
+                        "16- or 24-bit WAV or FLAC")
     return audio, source

@@ -86,7 +86,7 @@ def _encoder() -> Any | None:
             warnings.simplefilter("ignore")  # pkg_resources and scipy deprecations inside resemblyzer
             from resemblyzer import VoiceEncoder
             return VoiceEncoder("cpu", verbose=False)
-    except Exception as e:  # an optional check must never break clip preparation
+    except (ImportError, OSError, RuntimeError) as e:  # an optional check must not break clip preparation
         log.info("speaker check skipped: resemblyzer failed to load (%s)", e)
         return None
 

@@ -75,7 +75,7 @@ class PreparedReference:
     @property
     def audio(self) -> np.ndarray:
         """The segment of ``full``: float32 [m]."""
-        start, end = (int(round(s * self.sample_rate)) for s in self.segment)
+        start, end = (round(s * self.sample_rate) for s in self.segment)
         return self.full[start:end]
 
     @property

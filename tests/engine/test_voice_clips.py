@@ -15,11 +15,11 @@ import numpy as np
 import pyloudnorm
 import pytest
 import soundfile as sf
+from clip_audio import add_noise, chords, clip_hard, speech
 
 from engine.api import EngineError
 from engine.voices.clip_level import TARGET_LUFS
 from engine.voices.clips import ClipError, ClipIssue, PreparedReference, prepare_reference, read_clip
-from clip_audio import add_noise, chords, clip_hard, speech
 
 RATE = 24000  # the rate asked for, as a codec would
 
@@ -146,7 +146,10 @@ def test_clips_are_joined_with_short_gaps_and_the_segment_is_cut_in_pauses(folde
     both = prepare_reference([folder / "clean.flac", folder / "phone8k.wav"], RATE)
     assert [s.path.name for s in both.sources] == ["clean.flac", "phone8k.wav"]
     np.testing.assert_array_equal(both.full[: len(one.full)], one.full)
-    assert not both.full[len(one.full): len(one.full) + int(0.3 * RATE)].any()
+    gap = int(0.3 * RATE)
+    assert not both.full[len(one.full): len(one.full) + gap].any()
+    second = both.full[len(one.full) + gap:].astype(np.float64)  # levelled on its own, not with the first
+    assert abs(pyloudnorm.Meter(RATE).integrated_loudness(second) - TARGET_LUFS) < 1.0
     assert codes(both) == {"low_sample_rate"}
     for t in both.segment:  # the cut falls where the speech pauses
         i = int(t * RATE)
@@ -190,6 +193,14 @@ def test_unusable_files_give_a_specific_error(folder, name, words):
     assert isinstance(info.value, EngineError)
 
 
+def test_a_float_file_with_nan_samples_is_refused(tmp_path):
+    x = speech(6, 16000)
+    x[1000] = np.nan
+    sf.write(tmp_path / "broken.wav", x, 16000, subtype="FLOAT")
+    with pytest.raises(ClipError, match=r"broken.wav holds invalid samples \(NaN or infinity\)"):
+        read_clip(tmp_path / "broken.wav")
+
+
 def test_errors_name_the_bad_file_among_good_ones_before_any_decoding(folder):
     with pytest.raises(ClipError, match="notes.wav"):
         prepare_reference([folder / "clean.flac", folder / "notes.wav"], RATE)
@@ -200,9 +211,15 @@ def test_more_than_thirty_minutes_in_all_is_refused(folder):
         prepare_reference([folder / "twenty_minutes.wav"] * 2, RATE)
 
 
-def test_no_clips_is_an_error(folder):
+def test_no_clips_is_an_error_and_one_path_alone_is_one_clip(folder):
     with pytest.raises(ClipError, match="no clips"):
         prepare_reference([], RATE)
+    assert len(prepare_reference(folder / "brief.wav", RATE).sources) == 1
+
+
+def test_a_selection_cannot_be_made_in_audio_shorter_than_the_minimum(folder):
+    with pytest.raises(ClipError, match=r"only 2.\d s long, so no 5 s selection fits; add more clips"):
+        prepare_reference([folder / "brief.wav"], RATE, selection=(0.0, 2.0))
 
 
 def test_issue_codes_are_checked():
