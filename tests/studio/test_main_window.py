@@ -146,6 +146,7 @@ def test_zooming_one_pane_zooms_the_others(qtbot, make_studio):
     studio = make_studio(sampler={"max_seconds": 2.0})
     w = studio.window
     _render_all(qtbot, w)
+    qtbot.waitUntil(lambda: not w._fit_soon.isActive(), timeout=2000)  # the render's last refit is done
     w.waveform.setXRange(0.4, 0.9, padding=0)
     qtbot.wait(50)
     for pane in (w.spectrogram, w.latents, w.lane):
