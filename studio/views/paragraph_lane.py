@@ -29,6 +29,7 @@ class ParagraphLane(TimePane):
         self.setYRange(0.0, 1.0, padding=0.05)
         self.vb.setLimits(yMin=0.0, yMax=1.0)
         self._blocks: list[tuple[str, QtWidgets.QGraphicsRectItem, pg.TextItem]] = []
+        self._keys: list[tuple[str, int, str, str]] = []  # what each block shows
         self.vb.clicked.connect(self._on_clicked)
 
     def needs_repaint(self) -> tuple:
@@ -49,29 +50,35 @@ class ParagraphLane(TimePane):
         layout = tuple((s.paragraph_id, s.number, self._kind(s), text(s.paragraph_id).text) for s in segs)
         if layout != getattr(self, "_layout", None):  # blocks added, removed or recoloured
             self._layout = layout
-            self._rebuild(segs)
+            self._update_blocks(layout)
         t0, t1 = self.view_span()
         for seg, (_, rect, label) in zip(segs, self._blocks):
             rect.setRect(QtCore.QRectF(seg.start, 0.1, seg.duration, 0.8))  # a growing render moves the rest
             label.setPos(max(seg.start, t0), 0.5)  # keep each label in view while its block is
             label.setVisible(bool(seg.end > t0 and seg.start < t1))
 
-    def _rebuild(self, segs) -> None:
-        for _, rect, label in self._blocks:
+    def _update_blocks(self, layout: tuple[tuple[str, int, str, str], ...]) -> None:
+        """Blocks for (paragraph id, number, kind, text) in order: only the blocks whose paragraph,
+        number, kind or text changed are touched (an hour-long episode has hundreds of them)."""
+        old = {pid: (rect, label, key) for (pid, rect, label), key in zip(self._blocks, self._keys)}
+        self._blocks, self._keys = [], []
+        for key in layout:
+            pid, number, kind, text = key
+            rect, label, was = old.pop(pid, (None, None, None))
+            if rect is None:
+                rect, label = QtWidgets.QGraphicsRectItem(), pg.TextItem(color="#ffffff", anchor=(0, 0.5))
+                rect.setPen(pg.mkPen("#20303a"))
+                self.addItem(rect)
+                self.addItem(label, ignoreBounds=True)
+            if key != was:
+                rect.setBrush(pg.mkBrush(COLOURS[kind]))
+                rect.setToolTip(f"¶{number}: {text}")
+                label.setText(f"¶{number} {_snippet(text)}")
+            self._blocks.append((pid, rect, label))
+            self._keys.append(key)
+        for rect, label, _ in old.values():  # paragraphs no longer shown
             self.removeItem(rect)
             self.removeItem(label)
-        self._blocks = []
-        for seg in segs:
-            p = self.timeline.project.paragraph(seg.paragraph_id)
-            kind = self._kind(seg)
-            rect = QtWidgets.QGraphicsRectItem(QtCore.QRectF(seg.start, 0.1, seg.duration, 0.8))
-            rect.setBrush(pg.mkBrush(COLOURS[kind]))
-            rect.setPen(pg.mkPen("#20303a"))
-            rect.setToolTip(f"¶{seg.number}: {p.text}")
-            label = pg.TextItem(f"¶{seg.number} {_snippet(p.text)}", color="#ffffff", anchor=(0, 0.5))
-            self.addItem(rect)
-            self.addItem(label, ignoreBounds=True)
-            self._blocks.append((p.id, rect, label))
 
     def _on_clicked(self, seconds: float, modifiers) -> None:
         seg = self.timeline.segment_at(seconds)

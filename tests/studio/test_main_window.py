@@ -8,6 +8,7 @@ from PySide6 import QtCore
 
 from conftest import click_data
 from engine.api import FRAME_SECONDS
+from studio.views.paragraph_lane import COLOURS
 
 
 def _render_all(qtbot, w, timeout=30_000):
@@ -55,6 +56,11 @@ def test_render_all_fills_every_pane_per_paragraph(qtbot, make_studio):
         np.testing.assert_allclose(heat, np.stack([f.acoustic for f in take.frames]).T)  # K x frames
         assert w.spectrogram.image_of(para.id).shape[1] == 1 + (len(take.audio) - 512) // 160
     assert [pid for pid, _, _ in w.lane.blocks()] == [a.id, b.id]
+    items = list(w.lane._blocks)
+    w.selection.select_paragraph(b.id)  # recolours one block, in place
+    qtbot.waitUntil(lambda: w.lane._blocks[1][1].brush().color().name() == COLOURS["selected"], timeout=2000)
+    assert w.lane._blocks[0][1].brush().color().name() == COLOURS["normal"]
+    assert [(r, t) for _, r, t in w.lane._blocks] == [(r, t) for _, r, t in items]  # no items were rebuilt
     qtbot.waitUntil(lambda: w.waveform.points_shown > 0, timeout=2000)
     x, y = w.waveform.envelope()
     assert x.min() < 0.1 and x.max() > segs[1].start
