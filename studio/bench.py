@@ -29,7 +29,7 @@ def measure_startup(runs: int) -> list[tuple[float, float]]:
     results = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp, "TIMBRE_T0": repr(time.time())}
+            env = {**os.environ, "XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp, "XDG_DATA_HOME": tmp, "TIMBRE_T0": repr(time.time())}
             out = subprocess.run([sys.executable, "-m", "studio", "--probe-startup"], env=env, capture_output=True,
                                  text=True, timeout=120)
             line = next((ln for ln in out.stdout.splitlines() if ln.startswith("startup ")), None)
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
-        for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-            os.environ[var] = tmp
+        for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):  # no recovery question from
+            os.environ[var] = tmp  # the user's own crashed sessions: a modal dialog would wait forever
         r = measure_render_stalls(app, args.render_seconds)
         print(f"render of {r['frames']} frames ({r['frames'] * 0.08:.1f} s audio) in {r['seconds']:.1f} s: "
               f"event-loop stall p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms")
