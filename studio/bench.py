@@ -61,6 +61,7 @@ def measure_render_stalls(app, render_seconds: float) -> dict[str, float]:
                       sampler_model="tiny-random"), settings_file)
         studio = build_studio(model="tiny-random", device="cpu", settings_file=settings_file)
         w = studio.window
+        w.projects.ask = lambda title, text, buttons, default: "Discard"  # no modal question on close
         w.resize(1400, 900)
         w.show()
         studio.start_engine()
@@ -100,6 +101,7 @@ def measure_redraw(app, minutes: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         studio = build_studio(model="tiny-random", device="cpu", settings_file=Path(tmp) / "s.json")
         w = studio.window
+        w.projects.ask = lambda title, text, buttons, default: "Discard"  # no modal question on close
         w.resize(1400, 900)
         w.show()
         paragraphs = int(minutes)
