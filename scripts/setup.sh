@@ -52,5 +52,8 @@ fi
 # The train extra (aligner, metrics, the piper teacher) is installed too: the tests smoke-run training.
 .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0" "setuptools>=77,<81"
 .venv/bin/python -m pip install -q --disable-pip-version-check "setuptools>=77,<81" -e ".[test,train]"
+# resemblyzer's metadata pulls in `typing`, an obsolete backport of the standard library module (the
+# stdlib one is what Python imports anyway); PyInstaller refuses to freeze with it installed.
+.venv/bin/python -m pip uninstall -q -y typing 2>/dev/null || true
 echo "$want" > "$stamp"
 echo "setup: ready (.venv)"
