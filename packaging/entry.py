@@ -2,14 +2,14 @@
 
     timbre-studio [studio options]          the desktop studio (python -m studio)
     timbre-studio studio [-- options]       the same, spelled as ``timbre studio``
-    timbre-studio say|models|voices ...     the ``timbre`` command line
+    timbre-studio say|models|voices|voice ...  the ``timbre`` command line
 
 One executable, so the torch and Qt libraries are in the bundle once.
 """
 
 import sys
 
-CLI_COMMANDS = ("say", "models", "voices")
+CLI_COMMANDS = ("say", "models", "voices", "voice")
 
 
 def main() -> int:

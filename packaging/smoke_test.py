@@ -149,6 +149,19 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
 
 
+def voice_round_trip(program: Path, env: dict[str, str], cwd: Path, work: Path) -> str:
+    """A voice preset from a clip (the clip pipeline, the codec encoder, the library), rendered with."""
+    t = np.arange(int(12.0 * 16000)) / 16000
+    syllables = (np.sin(2 * np.pi * 3.0 * t) > -0.3) * (np.sin(2 * np.pi * 0.25 * t) > -0.8)  # bursts and pauses
+    clip = (0.3 * np.sin(2 * np.pi * 140 * t) * np.sin(2 * np.pi * 700 * t) * syllables).astype(np.float32)
+    sf.write(work / "clip.wav", clip, 16000)
+    run([program, "voice", "create", "Smoke", work / "clip.wav", "--no-consent"], env, cwd)
+    run([program, "say", PHRASE, "--voice", "preset:smoke", "-o", work / "voice.wav", "--max-seconds", "1"], env, cwd)
+    listed = run([program, "voice", "list"], env, cwd).stdout
+    check("smoke" in listed and "NO CONSENT RECORD" in listed, f"`voice list` does not show the new preset:\n{listed}")
+    return "voice create -> say --voice preset:smoke: " + check_wav(work / "voice.wav")
+
+
 def smoke_frozen(artifact: Path, work: Path) -> dict:
     print(f"\n== frozen app: {artifact.name} ({artifact.stat().st_size / 1e6:.1f} MB)")
     unpacked = work / "unpacked"
@@ -169,6 +182,8 @@ def smoke_frozen(artifact: Path, work: Path) -> dict:
 
     said = run([program, "say", PHRASE, "-o", work / "say.wav", "--max-seconds", str(MAX_SECONDS)], env, cwd)
     print("    " + check_wav(work / "say.wav", said_frames(said.stderr)))
+
+    print("    " + voice_round_trip(program, env, cwd, work))
 
     played = capture_playback(env, work, sf.info(str(work / "say.wav")).samplerate)  # the model's rate: no resampling
     run([program, "--render-to", work / "studio.wav", "--play", "--screenshot", work / "studio.png"], env, cwd)
