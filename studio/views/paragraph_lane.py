@@ -25,7 +25,7 @@ class ParagraphLane(TimePane):
         super().__init__(timeline, selection, "paragraph_lane", parent)
         self.setMaximumHeight(64)
         self.getAxis("left").setTicks([[(0.5, "¶")], []])
-        self.getAxis("bottom").setStyle(showValues=False)
+        self.hideAxis("bottom")  # the time axis is the waveform's and the latent pane's; one fewer axis to paint
         self.setYRange(0.0, 1.0, padding=0.05)
         self.vb.setLimits(yMin=0.0, yMax=1.0)
         self._blocks: list[tuple[str, QtWidgets.QGraphicsRectItem, pg.TextItem]] = []
