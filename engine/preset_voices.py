@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from engine.api import EngineError
 from engine.codec.interface import AudioCodec
 from engine.model_files import LoadedModel
 from engine.voices.clips import PreparedReference, prepare_reference
 from engine.voices.library import VoiceLibrary
-from engine.voices.preset import Consent, VoicePreset
+from engine.voices.preset import Consent, VoicePreset, read_reference
 
 PRESET_PREFIX = "preset:"
 
@@ -76,7 +75,7 @@ class PresetVoices:
                 self._codes[key] = self.library.prompt(pid)
             else:  # another build of the family: its codes mean nothing here, the clip still does
                 _require_encoder(m)
-                audio, sr = _reference_audio(preset)
+                audio, sr = read_reference(preset.folder)  # PresetError names the file if unreadable
                 self._codes[key] = _encode(m, audio, sr)
         return self._codes[key]
 
@@ -91,13 +90,3 @@ def _encode(m: LoadedModel, audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """float32 audio [n] -> int32 codes [ceil(n / samples per frame), 1 + K] with the loaded codec."""
     device = next(m.codec.parameters()).device
     return AudioCodec(m.codec, device).encode(audio, sample_rate).astype(np.int32)
-
-
-def _reference_audio(preset: VoicePreset) -> tuple[np.ndarray, int]:
-    """A preset's reference.flac -> (float32 [n], sample rate)."""
-    path = (preset.folder or Path(".")) / "reference.flac"
-    try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=False)
-    except (OSError, RuntimeError) as e:
-        raise EngineError(f"voice {preset.name!r} cannot be re-encoded for this model: {path} is unreadable ({e})") from e
-    return audio, sr

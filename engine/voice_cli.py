@@ -11,9 +11,8 @@ from pathlib import Path
 from engine.api import EngineError
 from engine.voices.library import VoiceLibrary
 from engine.voices.preset import Consent, VoicePreset
-from engine.voices.share import BUNDLE_SUFFIX, export_bundle, import_bundle
+from engine.voices.share import BUNDLE_SUFFIX, KNOWN_FAMILIES, export_bundle, import_bundle
 
-KNOWN_FAMILIES = ("timbre", "voxtral")
 CONSENT_FIELDS = ("speaker", "statement", "date", "method")
 
 

@@ -34,6 +34,7 @@ from engine.voices.preset import (
 )
 
 BUNDLE_SUFFIX = ".timbrevoice"
+KNOWN_FAMILIES = ("timbre", "voxtral")  # model families this build can render, so whose bundles it imports
 MANIFEST_FILE = "manifest.json"
 BUNDLE_MEMBERS = (*PRESET_FILES, MANIFEST_FILE)
 MAX_BUNDLE_BYTES = 64 << 20  # the zip file itself

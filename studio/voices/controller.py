@@ -11,7 +11,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from engine.api import EngineError, ModelInfo, VoiceInfo
-from engine.voice_cli import KNOWN_FAMILIES  # model families whose bundles can be imported
+from engine.voices.share import KNOWN_FAMILIES  # model families whose bundles can be imported
 from engine.voices.library import VoiceLibrary
 from engine.voices.preset import VoicePreset
 from studio.models.sampler import SamplerState
