@@ -117,6 +117,11 @@ def measure_redraw(app, minutes: float) -> dict[str, float]:
             req = SynthesisRequest(p.text, params=SamplingParams(seed=1))
             w.project.add_take(p.id, Done(req, 1, frames, audio, sr, "synthetic", "0" * 16, 1.0, 0.1))
         total = w.timeline.duration
+        start = time.perf_counter()  # opening the hour: every pane lays out its takes once
+        for pane in w.panes:
+            pane.tick()
+        app.processEvents()
+        first_layout = (time.perf_counter() - start) * 1000
         views = [(0.0, total), (total * 0.4, total * 0.4 + 600), (total * 0.5, total * 0.5 + 60),
                  (total * 0.5 + 10, total * 0.5 + 20), (total * 0.5 + 12, total * 0.5 + 13)]
         pans = [(total * f, total * f + 60) for f in np.linspace(0.05, 0.9, 12)]
@@ -124,16 +129,19 @@ def measure_redraw(app, minutes: float) -> dict[str, float]:
         for label, ranges in (("zoom", views), ("pan", pans)):
             ms = []
             for t0, t1 in ranges:
-                w.lane.setXRange(t0, t1, padding=0)
+                app.processEvents()  # what is pending from before (a spectrogram tick, say) is not the redraw's
                 start = time.perf_counter()
+                w.lane.setXRange(t0, t1, padding=0)  # every pane follows: their x axes are linked
                 for pane in w.panes:
-                    pane.tick()
-                app.processEvents()  # the paint
+                    pane.tick()  # the new view's pictures
+                for pane in w.panes:
+                    pane.viewport().repaint()  # and their paint, now (Qt would paint on its next frame)
                 ms.append((time.perf_counter() - start) * 1000)
             times[label] = ms
         w.close()
         studio.close()
-    return {"minutes": total / 60, "zoom_max": max(times["zoom"]), "zoom_median": statistics.median(times["zoom"]),
+    return {"minutes": total / 60, "first_layout": first_layout,
+            "zoom_max": max(times["zoom"]), "zoom_median": statistics.median(times["zoom"]),
             "pan_max": max(times["pan"]), "pan_median": statistics.median(times["pan"])}
 
 
@@ -159,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
               f"event-loop stall p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms")
         d = measure_redraw(app, args.minutes)
         print(f"redraw of all panes over a {d['minutes']:.0f}-minute timeline: zoom median {d['zoom_median']:.1f} ms "
-              f"(max {d['zoom_max']:.1f}), pan median {d['pan_median']:.1f} ms (max {d['pan_max']:.1f})")
+              f"(max {d['zoom_max']:.1f}), pan median {d['pan_median']:.1f} ms (max {d['pan_max']:.1f}); "
+              f"first layout of the hour {d['first_layout']:.0f} ms")
     return 0
 
 

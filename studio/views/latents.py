@@ -1,5 +1,6 @@
 """The latent timeline at 12.5 Hz: for every shown take, a semantic-token lane above a K x frames
-acoustic heatmap, an end-of-speech marker, and the selected frame outlined.
+acoustic heatmap, an end-of-speech marker, and the selected frame outlined. Both are drawn as one
+screen-sized picture of the visible range (see ``viewport``).
 
 Frame i of a take covers [start + i * 80 ms, start + (i + 1) * 80 ms) on the shared time axis.
 """
@@ -15,10 +16,13 @@ from PySide6 import QtCore, QtWidgets
 from engine.api import FRAME_SECONDS
 from studio.models.selection import Selection
 from studio.models.timeline import Segment, Timeline
+from studio.views.time_axis import TimeAxis
 from studio.views.time_pane import TimePane
+from studio.views.viewport import ViewportImage, locate_columns, pixel_times, rgba, rgba_lut
 
 LANE_GAP, LANE_ROWS = 0.25, 1.5  # the semantic lane sits this far above the heatmap, this tall (rows)
 _GOLDEN = 0.618033988749895
+END_PIXEL = rgba(224, 80, 80)
 COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "CET-D1")
 
 
@@ -39,26 +43,32 @@ def token_colours(ids: np.ndarray) -> np.ndarray:
     return rgb
 
 
-class _TakeItems:
-    """The graphics of one shown take and what they were last drawn from (to skip needless work)."""
+class _TakeLatents:
+    """One shown take's frames as arrays, and what they were made from (to skip needless work)."""
 
-    def __init__(self, view: "LatentView") -> None:
+    def __init__(self, k: int) -> None:
         self.source: object = None
         self.generation = -1
-        self.n_frames = self.n_speech = 0
+        self.n_frames = 0
         self.has_end = False
-        self.visible = True
-        self.placed: tuple[float, float, int] | None = None
-        self.heat, self.lane = pg.ImageItem(axisOrder="row-major"), pg.ImageItem(axisOrder="row-major")
-        self.heat.setColorMap(view.cmap)
-        self.end = pg.InfiniteLine(angle=90, movable=False,
-                                   pen=pg.mkPen("#e05050", width=2, style=QtCore.Qt.DashLine))
-        self.end.setVisible(False)
-        for item in (self.heat, self.lane, self.end):
-            view.addItem(item, ignoreBounds=item is self.end)
+        self.acoustic = np.zeros((k, 0), dtype=np.float32)  # (K, speech frames)
+        self.colours = np.zeros(0, dtype=np.uint32)  # (speech frames,) RGBA pixels of the semantic ids
 
-    def graphics(self) -> tuple:
-        return self.heat, self.lane, self.end
+    def update(self, seg: Segment) -> None:
+        src, gen, frames = seg.source, getattr(seg.source, "generation", 0), seg.frames
+        if self.source is src and self.generation == gen and self.n_frames == len(frames):
+            return
+        speech = [f for f in frames if not f.end_of_speech]
+        self.source, self.generation, self.n_frames = src, gen, len(frames)
+        self.has_end = bool(frames) and frames[-1].end_of_speech
+        if speech:
+            self.acoustic = np.stack([f.acoustic for f in speech]).T.astype(np.float32)
+            rgba = np.concatenate([token_colours([f.semantic_id for f in speech]),
+                                   np.full((len(speech), 1), 255, np.uint8)], axis=1)
+            self.colours = np.ascontiguousarray(rgba).view(np.uint32).ravel()
+        else:
+            self.acoustic = np.zeros((self.acoustic.shape[0], 0), dtype=np.float32)
+            self.colours = np.zeros(0, dtype=np.uint32)
 
 
 class LatentView(TimePane):
@@ -67,11 +77,15 @@ class LatentView(TimePane):
     def __init__(self, timeline: Timeline, selection: Selection, parent=None) -> None:
         super().__init__(timeline, selection, "latents", parent)
         self.setLabel("left", "acoustic dim")
-        self.setLabel("bottom", "time", units="s")
+        self.setAxisItems({"bottom": TimeAxis()})
         self.k = 8
         self.levels = (-1.0, 1.0)
         self.cmap = pg.colormap.get("viridis")
-        self._items: dict[str, _TakeItems] = {}  # paragraph id -> what shows its take
+        self._lut = rgba_lut(self.cmap)
+        self._takes: dict[str, _TakeLatents] = {}  # paragraph id -> its shown take's frames
+        self._version = -1  # the timeline version the takes' arrays are from
+        self._refresh([])
+        self.heat, self.lane = ViewportImage(self), ViewportImage(self)
         self.frame_box = QtWidgets.QGraphicsRectItem()
         self.frame_box.setPen(pg.mkPen("#ff9f1c", width=2))
         self.frame_box.setBrush(pg.mkBrush(255, 255, 255, 70))
@@ -93,81 +107,78 @@ class LatentView(TimePane):
         step = max(1, k // 8)
         ticks = [(i + 0.5, str(i)) for i in range(0, k, step)] + [(k + LANE_GAP + LANE_ROWS / 2, "sem")]
         self.getAxis("left").setTicks([ticks, []])
+        self._version = -1  # the arrays are padded or cut to K rows
         self._seen = None
 
     def set_colormap(self, name: str) -> None:
         self.cmap = pg.colormap.get(name)
-        for items in self._items.values():
-            items.heat.setColorMap(self.cmap)
+        self._lut = rgba_lut(self.cmap)
+        self._seen = None
 
     def set_levels(self, lo: float, hi: float) -> None:
         if hi <= lo:
             raise ValueError("the colour range's top must be above its bottom")
         self.levels = (lo, hi)
-        for items in self._items.values():
-            items.heat.setLevels(self.levels)
+        self._seen = None
 
     def heatmap_of(self, pid: str) -> np.ndarray | None:
-        """The drawn heatmap of a paragraph's shown take: float32 [K, frames]."""
-        items = self._items.get(pid)
-        return None if items is None else items.heat.image
+        """The heatmap of a paragraph's shown take: float32 [K, frames]."""
+        take = self._takes.get(pid)
+        return None if take is None or not take.acoustic.shape[1] else take.acoustic
 
     @property
     def frames_shown(self) -> int:
-        return sum(items.n_frames for items in self._items.values())
+        return sum(take.n_frames for take in self._takes.values())
 
     # ---- painting -------------------------------------------------------------------------------
 
     def needs_repaint(self) -> tuple:
-        return (self.timeline.version, self.selection.frame, self.view_span())
+        return (*super().needs_repaint(), self.selection.frame)
 
     def repaint_content(self) -> None:
-        segs = {s.paragraph_id: s for s in self.timeline.segments}
-        for pid in list(self._items):
-            if pid not in segs:
-                for item in self._items.pop(pid).graphics():
-                    self.removeItem(item)
+        segs = self.timeline.segments
+        if self._version != self.timeline.version:  # takes changed or grew: refresh their arrays
+            self._version = self.timeline.version
+            self._refresh(segs)
         t0, t1 = self.view_span()
-        for seg in segs.values():
-            self._show(seg)
-            visible = bool(seg.end >= t0 and seg.start <= t1)
-            items = self._items[seg.paragraph_id]
-            if items.visible != visible:  # off-screen images are not painted at all
-                items.visible = visible
-                items.heat.setVisible(visible)
-                items.lane.setVisible(visible)
+        width = max(int(self.vb.width()), 1)
+        heat, lane = self.heat.blank(self.k, width), self.lane.blank(1, width)
+        pixels, cols = locate_columns(pixel_times(t0, t1, width), self._starts, self._counts, FRAME_SECONDS)
+        lo, hi = self.levels
+        shade = np.clip((self._acoustic[:, cols] - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+        heat[:, pixels] = self._lut[shade]
+        lane[0, pixels] = self._colours[cols]
+        for end in self._ends:  # the end-of-speech markers: dashed red columns
+            x = int((end - t0) / (t1 - t0) * width)
+            if 0 <= x < width:
+                heat[::2, x] = lane[:, x] = END_PIXEL
+        self.heat.show(heat, t0, t1, 0.0, self.k)
+        self.lane.show(lane, t0, t1, self.k + LANE_GAP, LANE_ROWS)
         self.hint.setVisible(not segs)
         if not segs:
-            t0, t1 = self.view_span()
             self.hint.setPos((t0 + t1) / 2, (self.k + LANE_ROWS) / 2)
         self._show_selected_frame()
 
-    def _show(self, seg: Segment) -> None:
-        items = self._items.get(seg.paragraph_id)
-        if items is None:
-            items = _TakeItems(self)
-            self._items[seg.paragraph_id] = items
-        src, gen, frames = seg.source, getattr(seg.source, "generation", 0), seg.frames
-        if items.source is not src or items.generation != gen or items.n_frames != len(frames):
-            speech = [f for f in frames if not f.end_of_speech]
-            items.source, items.generation, items.n_frames, items.n_speech = src, gen, len(frames), len(speech)
-            if speech:
-                items.heat.setImage(np.stack([f.acoustic for f in speech]).T.astype(np.float32), autoLevels=False,
-                                    levels=self.levels)
-                items.lane.setImage(token_colours([f.semantic_id for f in speech])[None], autoLevels=False)
-            else:
-                items.heat.clear()
-                items.lane.clear()
-            items.has_end = bool(frames) and frames[-1].end_of_speech
-            items.placed = None
-        width = items.n_speech * FRAME_SECONDS
-        placement = (seg.start, width, self.k)
-        if items.placed != placement and items.n_speech:  # moving an image is not free: only when it moved
-            items.placed = placement
-            items.heat.setRect(QtCore.QRectF(seg.start, 0.0, width, self.k))
-            items.lane.setRect(QtCore.QRectF(seg.start, self.k + LANE_GAP, width, LANE_ROWS))
-            items.end.setValue(seg.start + width)
-        items.end.setVisible(items.has_end)
+    def _refresh(self, segs: list[Segment]) -> None:
+        """Every shown take's frames, laid end to end in one array (a picture of any view is then
+        one gather, whether it shows one take or an hour of them)."""
+        shown = {s.paragraph_id for s in segs}
+        self._takes = {pid: take for pid, take in self._takes.items() if pid in shown}
+        for seg in segs:
+            self._takes.setdefault(seg.paragraph_id, _TakeLatents(self.k)).update(seg)
+        takes = [self._takes[s.paragraph_id] for s in segs]
+        k = self.k
+        self._starts = np.array([s.start for s in segs], dtype=np.float64)
+        self._counts = np.array([t.acoustic.shape[1] for t in takes], dtype=np.int64)
+        self._acoustic = np.concatenate([np.zeros((k, 0), np.float32)]
+                                        + [np.pad(t.acoustic[:k], ((0, max(0, k - t.acoustic.shape[0])), (0, 0)))
+                                           for t in takes], axis=1)
+        self._colours = np.concatenate([np.zeros(0, np.uint32)] + [t.colours for t in takes])
+        self._ends = [s.start + n * FRAME_SECONDS for s, t, n in zip(segs, takes, self._counts) if t.has_end]
+
+    def end_markers(self) -> list[float]:
+        """Where each shown take's end-of-speech marker is, in timeline seconds."""
+        return list(self._ends)
 
     def _show_selected_frame(self) -> None:
         ref = self.selection.frame

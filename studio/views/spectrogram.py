@@ -1,6 +1,7 @@
-"""The spectrogram pane: one image per shown take, in dB mapped to 8 bits (an hour of speech is
-~46 MB). Images are computed a chunk at a time within a small budget per repaint tick, for the takes
-in view only, so neither a long render nor opening an hour of takes ever stalls the window."""
+"""The spectrogram pane: each shown take's spectrogram in dB mapped to 8 bits (an hour of speech is
+~46 MB), at three levels of detail. Columns are computed a chunk at a time within a small budget per
+repaint tick, for the takes in view only, and the pane draws one screen-sized picture of the visible
+range sampled from them, so neither a long render nor an hour of takes ever stalls the window."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
 
 from studio.models.selection import Selection
 from studio.models.timeline import Segment, Timeline
 from studio.views.time_pane import TimePane
+from studio.views.viewport import ViewportImage, columns_under, pixel_times, rgba_lut
 
-BUDGET_SECONDS = 0.004  # spectrogram work per repaint tick; the rest waits for the next tick
-CHUNK_FRAMES = 150  # 1.5 s of audio per step (~1.5 ms): the budget is overshot by at most one step
+BUDGET_SECONDS = 0.003  # spectrogram work per repaint tick; the rest waits for the next tick
+CHUNK_FRAMES = 150  # columns per step (~1.5 ms): the budget is overshot by at most one step
+HOP_FACTORS = (1, 8, 64)  # levels of detail: a column every 10, 80 and 640 ms (zoomed out, the
+# picture needs one column per pixel, not every 10 ms of an hour)
 N_FFT = 512
 BINS = N_FFT // 4  # neighbouring FFT bins are averaged in pairs: half the memory, plenty for a view
 HOP_SECONDS = 0.01
@@ -24,13 +27,13 @@ _WINDOW = np.hanning(N_FFT).astype(np.float32)
 
 
 def spectrogram_u8(audio: np.ndarray, sample_rate: int, first_frame: int = 0,
-                   max_frames: int | None = None) -> np.ndarray:
-    """audio [n] -> uint8 [BINS, frames] (one frame per 10 ms): 0 = FLOOR_DB, 255 = 0 dB.
+                   max_frames: int | None = None, hop_factor: int = 1) -> np.ndarray:
+    """audio [n] -> uint8 [BINS, frames] (one frame per 10 ms x ``hop_factor``): 0 = FLOOR_DB, 255 = 0 dB.
 
     Only whole frames are computed, from ``first_frame`` on (at most ``max_frames`` of them), so a
     growing buffer can be extended and a long one computed in steps.
     """
-    hop = max(1, int(sample_rate * HOP_SECONDS))
+    hop = _hop(sample_rate) * hop_factor
     x = np.asarray(audio, dtype=np.float32)
     frames = max(0, 1 + (len(x) - N_FFT) // hop) - first_frame
     if max_frames is not None:
@@ -44,39 +47,34 @@ def spectrogram_u8(audio: np.ndarray, sample_rate: int, first_frame: int = 0,
     return ((np.clip(db, FLOOR_DB, 0.0) - FLOOR_DB) * (255.0 / -FLOOR_DB)).astype(np.uint8).T
 
 
-def total_frames(n_samples: int, sample_rate: int) -> int:
-    hop = max(1, int(sample_rate * HOP_SECONDS))
-    return max(0, 1 + (n_samples - N_FFT) // hop)
+def _hop(sample_rate: int) -> int:
+    return max(1, int(sample_rate * HOP_SECONDS))
 
 
-class _TakeImage:
-    """One take's image and how far it has been computed."""
+def total_frames(n_samples: int, sample_rate: int, hop_factor: int = 1) -> int:
+    return max(0, 1 + (n_samples - N_FFT) // (_hop(sample_rate) * hop_factor))
 
-    def __init__(self, view: "SpectrogramView") -> None:
+
+class _TakeSpectrum:
+    """One take's spectrogram at each level of detail, and how far each has been computed."""
+
+    def __init__(self) -> None:
         self.source: object = None
         self.generation = -1
-        self.columns = np.zeros((BINS, 0), dtype=np.uint8)
-        self.placed: QtCore.QRectF | None = None
-        self.item = pg.ImageItem(axisOrder="row-major")
-        self.item.setColorMap(view.cmap)
-        self.item.setLevels((0, 255))
-        view.addItem(self.item)
+        self.levels = [np.zeros((BINS, 0), dtype=np.uint8) for _ in HOP_FACTORS]
 
     def reset(self, source: object, generation: int) -> None:
         self.source, self.generation = source, generation
-        self.columns = np.zeros((BINS, 0), dtype=np.uint8)
-        self.item.clear()
-        self.placed = None
+        self.levels = [np.zeros((BINS, 0), dtype=np.uint8) for _ in HOP_FACTORS]
 
-    def missing(self) -> int:
-        return total_frames(len(self.source.audio), self.source.sample_rate) - self.columns.shape[1]
-
-    def extend(self) -> None:
+    def missing(self, level: int) -> int:
         src = self.source
-        more = spectrogram_u8(src.audio, src.sample_rate, self.columns.shape[1], CHUNK_FRAMES)
-        self.columns = np.concatenate([self.columns, more], axis=1)
-        self.item.setImage(self.columns, autoLevels=False)
-        self.placed = None
+        return total_frames(len(src.audio), src.sample_rate, HOP_FACTORS[level]) - self.levels[level].shape[1]
+
+    def extend(self, level: int) -> None:
+        src, have = self.source, self.levels[level]
+        more = spectrogram_u8(src.audio, src.sample_rate, have.shape[1], CHUNK_FRAMES, HOP_FACTORS[level])
+        self.levels[level] = np.concatenate([have, more], axis=1)
 
 
 class SpectrogramView(TimePane):
@@ -85,64 +83,102 @@ class SpectrogramView(TimePane):
         self.setLabel("left", "kHz")
         self.hideAxis("bottom")  # the latent pane below carries the time axis (and an axis costs ~1 ms a paint)
         self.cmap = pg.colormap.get("inferno")
-        self._images: dict[str, _TakeImage] = {}  # paragraph id -> its shown take's image
+        self._lut = rgba_lut(self.cmap)
+        self._takes: dict[str, _TakeSpectrum] = {}  # paragraph id -> its shown take's spectrogram
+        self._version = -1  # the timeline version the takes were matched at
+        self._top = 8.0  # kHz at the top of the pane
+        self._visible: list[_TakeSpectrum] = []  # the takes in view, and the level drawn
+        self._shown_level = 0
+        self.picture = ViewportImage(self)
         self.setYRange(0.0, 8.0, padding=0.0)
 
     def set_colormap(self, name: str) -> None:
         self.cmap = pg.colormap.get(name)
-        for img in self._images.values():
-            img.item.setColorMap(self.cmap)
+        self._lut = rgba_lut(self.cmap)
+        self._seen = None
 
-    def image_of(self, pid: str) -> np.ndarray | None:
-        img = self._images.get(pid)
-        return None if img is None or not img.columns.shape[1] else img.columns
+    def image_of(self, pid: str, level: int = 0) -> np.ndarray | None:
+        """A paragraph's shown take as uint8 [BINS, columns] at a level of detail (0 = every 10 ms)."""
+        spec = self._takes.get(pid)
+        return None if spec is None or not spec.levels[level].shape[1] else spec.levels[level]
 
     @property
     def complete(self) -> bool:
-        """Every shown take's image is computed to its end, from the take the timeline shows now
-        (a finished render replaces its live source; until the next tick the image is stale)."""
+        """Every shown take is computed to its end at every level, from the take the timeline shows
+        now (a finished render replaces its live source; until the next tick the image is stale)."""
         segs = self.timeline.segments
-        if len(self._images) != len(segs):
+        if len(self._takes) != len(segs):
             return False
         for seg in segs:
-            img = self._images.get(seg.paragraph_id)
-            if (img is None or img.source is not seg.source
-                    or img.generation != getattr(seg.source, "generation", 0) or img.missing() != 0):
+            spec = self._takes.get(seg.paragraph_id)
+            if (spec is None or spec.source is not seg.source
+                    or spec.generation != getattr(seg.source, "generation", 0)
+                    or any(spec.missing(level) for level in range(len(HOP_FACTORS)))):
                 return False
         return True
 
-    def repaint_content(self) -> None:
-        segs = {s.paragraph_id: s for s in self.timeline.segments}
-        for pid in list(self._images):
-            if pid not in segs:
-                self.removeItem(self._images.pop(pid).item)
-        t0, t1 = self.view_span()
-        deadline = time.perf_counter() + BUDGET_SECONDS
-        top = 8.0
-        for pid, seg in segs.items():
-            img = self._images.get(pid)
-            if img is None:
-                img = self._images[pid] = _TakeImage(self)
-            gen = getattr(seg.source, "generation", 0)
-            if img.source is not seg.source or img.generation != gen or img.missing() < 0:
-                img.reset(seg.source, gen)
-            visible = bool(seg.end >= t0 and seg.start <= t1)
-            while visible and img.missing() > 0:
-                if time.perf_counter() > deadline:
-                    self._seen = None  # out of time: the next tick goes on
-                    break
-                img.extend()
-            if img.item.isVisible() != visible:
-                img.item.setVisible(visible)  # off-screen images are not painted at all
-            self._place(seg, img)
-            top = max(top, seg.source.sample_rate / 2000)
-        self.vb.setLimits(yMin=0.0, yMax=top)
-
     @staticmethod
-    def _place(seg: Segment, img: _TakeImage) -> None:
-        """Move a take's image to its segment (segments after a growing render move right)."""
-        if img.columns.shape[1]:
-            rect = QtCore.QRectF(seg.start, 0.0, img.columns.shape[1] * HOP_SECONDS, seg.source.sample_rate / 2000)
-            if img.placed != rect:  # moving an image is not free: only when it moved
-                img.placed = rect
-                img.item.setRect(rect)
+    def level_for(seconds_per_pixel: float) -> int:
+        """The coarsest level whose columns are no further apart than a pixel."""
+        fits = [i for i, f in enumerate(HOP_FACTORS) if f * HOP_SECONDS <= seconds_per_pixel]
+        return fits[-1] if fits else 0
+
+    def repaint_content(self) -> None:
+        segs = self.timeline.segments
+        if self._version != self.timeline.version:  # takes changed or grew: match them up again
+            self._version = self.timeline.version
+            shown = {s.paragraph_id for s in segs}
+            self._takes = {pid: spec for pid, spec in self._takes.items() if pid in shown}
+            for seg in segs:
+                spec = self._takes.setdefault(seg.paragraph_id, _TakeSpectrum())
+                gen = getattr(seg.source, "generation", 0)
+                if spec.source is not seg.source or spec.generation != gen or spec.missing(0) < 0:
+                    spec.reset(seg.source, gen)
+            self._top = max([8.0] + [seg.source.sample_rate / 2000 for seg in segs])
+            self.vb.setLimits(yMin=0.0, yMax=self._top)
+        t0, t1 = self.view_span()
+        width = max(int(self.vb.width()), 1)
+        shown_level = self.level_for((t1 - t0) / width)
+        visible = [(seg, self._takes[seg.paragraph_id]) for seg in segs if seg.end >= t0 and seg.start <= t1]
+        self._visible, self._shown_level = [spec for _, spec in visible], shown_level
+        self.picture.show(self._compose(visible, shown_level, t0, t1, width, self._top), t0, t1, 0.0, self._top)
+
+    def tick(self) -> None:
+        """A new view is drawn at once from the columns computed so far; missing columns of the
+        visible takes are computed on the following ticks, within the budget, and drawn as they come."""
+        if self.needs_repaint() == self._seen and self._compute(self._visible, self._shown_level):
+            self._seen = None
+        super().tick()
+
+    def _compute(self, specs: list[_TakeSpectrum], shown: int) -> bool:
+        """Within the tick's budget: the shown level of the visible takes first, then the others
+        (a zoom in finds them ready). Returns whether any column was computed."""
+        deadline = time.perf_counter() + BUDGET_SECONDS
+        done = False
+        for level in [shown] + [level for level in range(len(HOP_FACTORS)) if level != shown]:
+            for spec in specs:
+                while spec.missing(level) > 0:
+                    if time.perf_counter() > deadline:
+                        return True
+                    spec.extend(level)
+                    done = True
+        return done
+
+    def _compose(self, visible: list[tuple[Segment, _TakeSpectrum]], level: int, t0: float, t1: float,
+                 width: int, top: float) -> np.ndarray:
+        """The picture of [t0, t1]: uint8 RGBA [BINS, width, 4], transparent between takes."""
+        picture = self.picture.blank(BINS, width)
+        times = pixel_times(t0, t1, width)
+        step = HOP_FACTORS[level] * HOP_SECONDS
+        for seg, spec in visible:
+            columns = spec.levels[level]
+            hit, idx = columns_under(times, seg.start, step, columns.shape[1])
+            if not len(idx):
+                continue
+            shade = columns[:, idx]  # (BINS, covered)
+            take_top = seg.source.sample_rate / 2000
+            if take_top < top:  # a take of a lower sample rate fills only the bottom of the pane
+                rows = np.floor((np.arange(BINS) + 0.5) * top / take_top).astype(np.int64)
+                shade = shade[rows[rows < BINS]]
+            picture[: len(shade), hit] = self._lut[shade]
+        return picture

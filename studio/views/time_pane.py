@@ -8,7 +8,7 @@ Panes repaint on a timer, only when the timeline or the visible range changed.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from studio.models.selection import Selection
 from studio.models.timeline import Timeline
@@ -58,7 +58,10 @@ class TimePane(pg.PlotWidget):
         self.setObjectName(name)
         self.setMenuEnabled(False)
         self.hideButtons()
-        self.getAxis("left").setWidth(AXIS_WIDTH)
+        left = self.getAxis("left")
+        left.setWidth(AXIS_WIDTH)
+        # the y axis does not change when time pans or zooms: paint it from a cached pixmap
+        left.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.cursor_line = pg.InfiniteLine(0.0, angle=90, movable=False, pen=CURSOR_PEN)
         self.playhead = pg.InfiniteLine(0.0, angle=90, movable=False, pen=PLAYHEAD_PEN)
         self.playhead.setVisible(False)

@@ -55,12 +55,12 @@ def test_render_all_fills_every_pane_per_paragraph(qtbot, make_studio):
         heat = w.latents.heatmap_of(para.id)
         np.testing.assert_allclose(heat, np.stack([f.acoustic for f in take.frames]).T)  # K x frames
         assert w.spectrogram.image_of(para.id).shape[1] == 1 + (len(take.audio) - 512) // 160
-    assert [pid for pid, _, _ in w.lane.blocks()] == [a.id, b.id]
-    items = list(w.lane._blocks)
-    w.selection.select_paragraph(b.id)  # recolours one block, in place
-    qtbot.waitUntil(lambda: w.lane._blocks[1][1].brush().color().name() == COLOURS["selected"], timeout=2000)
-    assert w.lane._blocks[0][1].brush().color().name() == COLOURS["normal"]
-    assert [(r, t) for _, r, t in w.lane._blocks] == [(r, t) for _, r, t in items]  # no items were rebuilt
+    assert w.lane.blocks() == [(s.paragraph_id, s.start, s.end) for s in segs]
+    w.selection.select_paragraph(b.id)  # recolours one block
+    qtbot.waitUntil(lambda: w.lane.colour_of(b.id) == COLOURS["selected"], timeout=2000)
+    assert w.lane.colour_of(a.id) == COLOURS["normal"]
+    ends = [s.start + sum(not f.end_of_speech for f in s.frames) * FRAME_SECONDS for s in segs if s.frames[-1].end_of_speech]
+    assert w.latents.end_markers() == ends
     qtbot.waitUntil(lambda: w.waveform.points_shown > 0, timeout=2000)
     x, y = w.waveform.envelope()
     assert x.min() < 0.1 and x.max() > segs[1].start
