@@ -77,6 +77,7 @@ class TimeAxis(pg.AxisItem):
             if is_major:
                 label = clock_label(v, major)
                 w = self._text_width(p, label)
-                texts.append((QtCore.QRectF(x - w / 2, top + MAJOR_TICK + 1, w, height),
+                left = min(max(x - w / 2, bounds.left()), bounds.right() - w)  # the end labels stay whole
+                texts.append((QtCore.QRectF(left, top + MAJOR_TICK + 1, w, height),
                               QtCore.Qt.AlignHCenter | QtCore.Qt.AlignTop, label))
         return axis, ticks, texts

@@ -8,12 +8,14 @@ Panes repaint on a timer, only when the timeline or the visible range changed.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from studio.models.selection import Selection
 from studio.models.timeline import Timeline
 
 REPAINT_MS = 33
+SPAN = 1e4  # markers and regions reach this far up and down: past any pane's y range
+STAGGER = 4  # panes' repaint ticks are spread over this many phases of the period
 AXIS_WIDTH = 56  # the same left-axis width on every pane keeps their time axes aligned
 CURSOR_PEN = pg.mkPen("#d0d0d0", width=1, style=QtCore.Qt.DashLine)
 PLAYHEAD_PEN = pg.mkPen("#f0a030", width=2)
@@ -48,8 +50,45 @@ class TimeViewBox(pg.ViewBox):
             super().mouseDragEvent(ev, axis)
 
 
+class TimeMarker(QtWidgets.QGraphicsLineItem):
+    """A vertical line at a time, across the pane (a plain Qt item: painted without Python)."""
+
+    def __init__(self, pen: QtGui.QPen) -> None:
+        super().__init__(0.0, -SPAN, 0.0, SPAN)
+        pen = QtGui.QPen(pen)
+        pen.setCosmetic(True)
+        self.setPen(pen)
+
+    def setValue(self, seconds: float) -> None:  # noqa: N802 (the pyqtgraph name it replaces)
+        self.setPos(seconds, 0.0)
+
+    def value(self) -> float:
+        return self.pos().x()
+
+
+class TimeRegion(QtWidgets.QGraphicsRectItem):
+    """A shaded time range across the pane."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        pen = QtGui.QPen(QtGui.QColor(120, 170, 255, 120))
+        pen.setCosmetic(True)
+        self.setPen(pen)
+        self.setBrush(QtGui.QColor(120, 170, 255, 45))
+
+    def setRegion(self, span: tuple[float, float]) -> None:  # noqa: N802
+        t0, t1 = sorted(span)
+        self.setRect(QtCore.QRectF(t0, -SPAN, t1 - t0, 2 * SPAN))
+
+    def getRegion(self) -> tuple[float, float]:  # noqa: N802
+        r = self.rect()
+        return r.left(), r.right()
+
+
 class TimePane(pg.PlotWidget):
     """Subclasses implement ``repaint_content()``; it runs when ``needs_repaint()`` says so."""
+
+    _created = 0
 
     def __init__(self, timeline: Timeline, selection: Selection, name: str, parent=None) -> None:
         self.vb = TimeViewBox()
@@ -62,11 +101,10 @@ class TimePane(pg.PlotWidget):
         left.setWidth(AXIS_WIDTH)
         # the y axis does not change when time pans or zooms: paint it from a cached pixmap
         left.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.cursor_line = pg.InfiniteLine(0.0, angle=90, movable=False, pen=CURSOR_PEN)
-        self.playhead = pg.InfiniteLine(0.0, angle=90, movable=False, pen=PLAYHEAD_PEN)
+        self.cursor_line = TimeMarker(CURSOR_PEN)
+        self.playhead = TimeMarker(PLAYHEAD_PEN)
         self.playhead.setVisible(False)
-        self.region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(120, 170, 255, 45),
-                                          pen=pg.mkPen(120, 170, 255, 120))
+        self.region = TimeRegion()
         self.region.setVisible(False)
         for item in (self.region, self.cursor_line, self.playhead):
             item.setZValue(50)
@@ -74,8 +112,12 @@ class TimePane(pg.PlotWidget):
         self._seen: tuple | None = None
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REPAINT_MS)
+        self._timer.setTimerType(QtCore.Qt.PreciseTimer)  # a coarse timer may drift into step with the others
         self._timer.timeout.connect(self.tick)
-        self._timer.start()
+        # Staggered: each pane ticks (and so repaints) in its own quarter of the period, so a render
+        # streaming into all panes never costs one long stall of all four repaints back to back.
+        TimePane._created += 1
+        QtCore.QTimer.singleShot(REPAINT_MS * (TimePane._created % STAGGER) // STAGGER, self._timer.start)
         selection.changed.connect(self._on_selection)
         self._on_selection("range")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtGui, QtWidgets
 
 
 def pixel_times(t0: float, t1: float, width: int) -> np.ndarray:
@@ -54,12 +54,14 @@ def rgba(r: int, g: int, b: int, a: int = 255) -> np.uint32:
 
 
 class ViewportImage:
-    """One ImageItem that always shows a picture of the visible time range. A picture is uint32
+    """One item that always shows a picture of the visible time range. A picture is uint32
     [rows, width], each element one pixel's RGBA bytes (one gather from a table colours a whole
-    column); 0 is transparent, so the pane's background shows between takes."""
+    column); 0 is transparent, so the pane's background shows between takes. The item is a plain
+    QGraphicsPixmapItem: Qt paints it without calling back into Python (during a render the
+    engine thread holds the GIL, and every callback from a paint waits for it)."""
 
     def __init__(self, plot: pg.PlotWidget, z: float = 0.0) -> None:
-        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item = QtWidgets.QGraphicsPixmapItem()
         self.item.setZValue(z)
         plot.addItem(self.item, ignoreBounds=True)
         self.picture: np.ndarray | None = None
@@ -70,7 +72,8 @@ class ViewportImage:
 
     def show(self, picture: np.ndarray, t0: float, t1: float, y0: float, height: float) -> None:
         """picture uint32 [rows, width] from ``blank``; row 0 is drawn at y0."""
-        self.picture = picture
+        self.picture = np.ascontiguousarray(picture)
         rows, width = picture.shape
-        self.item.setImage(picture.view(np.uint8).reshape(rows, width, 4), autoLevels=False)
-        self.item.setRect(QtCore.QRectF(t0, y0, t1 - t0, height))
+        image = QtGui.QImage(self.picture.data, width, rows, width * 4, QtGui.QImage.Format_RGBA8888)
+        self.item.setPixmap(QtGui.QPixmap.fromImage(image))  # (a copy: the array may go)
+        self.item.setTransform(QtGui.QTransform(max(t1 - t0, 1e-12) / width, 0, 0, height / rows, t0, y0))
