@@ -47,11 +47,21 @@ def _pump(app, seconds: float) -> None:
         time.sleep(0.001)
 
 
+def _open_studio(settings_file: Path):
+    """The studio on the built-in tiny model, its 1400 x 900 window shown (the engine not started)."""
+    from studio.app import build_studio
+
+    studio = build_studio(model="tiny-random", device="cpu", settings_file=settings_file)
+    studio.window.projects.ask = lambda title, text, buttons, default: "Discard"  # no modal question on close
+    studio.window.resize(1400, 900)
+    studio.window.show()
+    return studio
+
+
 def measure_render_stalls(app, render_seconds: float) -> dict[str, float]:
     """Lateness of a 4 ms timer on the GUI thread while one long paragraph renders and streams."""
     from PySide6 import QtCore
 
-    from studio.app import build_studio
     from studio.settings import Settings, save
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,11 +69,8 @@ def measure_render_stalls(app, render_seconds: float) -> dict[str, float]:
         text = "This paragraph is long, so that it renders for a while and streams many frames. " * 8
         save(Settings(text=text, sampler={"max_seconds": render_seconds, "seed": 3, "seed_locked": True},
                       sampler_model="tiny-random"), settings_file)
-        studio = build_studio(model="tiny-random", device="cpu", settings_file=settings_file)
+        studio = _open_studio(settings_file)
         w = studio.window
-        w.projects.ask = lambda title, text, buttons, default: "Discard"  # no modal question on close
-        w.resize(1400, 900)
-        w.show()
         studio.start_engine()
         while w.info is None:
             _pump(app, 0.05)
@@ -96,14 +103,10 @@ def measure_render_stalls(app, render_seconds: float) -> dict[str, float]:
 def measure_redraw(app, minutes: float) -> dict[str, float]:
     """Redraw time of every pane for zoom levels and pans over a long timeline (one take per minute)."""
     from engine.api import FRAME_SECONDS, Done, Frame, SamplingParams, SynthesisRequest
-    from studio.app import build_studio
 
     with tempfile.TemporaryDirectory() as tmp:
-        studio = build_studio(model="tiny-random", device="cpu", settings_file=Path(tmp) / "s.json")
+        studio = _open_studio(Path(tmp) / "s.json")
         w = studio.window
-        w.projects.ask = lambda title, text, buttons, default: "Discard"  # no modal question on close
-        w.resize(1400, 900)
-        w.show()
         paragraphs = int(minutes)
         w.editor.setPlainText("\n\n".join(f"Paragraph number {i}." for i in range(paragraphs)))
         w.script_panel.commit_text()

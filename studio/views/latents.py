@@ -18,7 +18,7 @@ from studio.models.selection import Selection
 from studio.models.timeline import Segment, Timeline
 from studio.views.time_axis import TimeAxis
 from studio.views.time_pane import TimePane
-from studio.views.viewport import ViewportImage, locate_columns, pixel_times, rgba, rgba_lut
+from studio.views.viewport import ViewportImage, locate_columns, pack_rgba, pixel_times, rgba, rgba_lut
 
 LANE_GAP, LANE_ROWS = 0.25, 1.5  # the semantic lane sits this far above the heatmap, this tall (rows)
 _GOLDEN = 0.618033988749895
@@ -63,9 +63,8 @@ class _TakeLatents:
         self.has_end = bool(frames) and frames[-1].end_of_speech
         if speech:
             self.acoustic = np.stack([f.acoustic for f in speech]).T.astype(np.float32)
-            rgba = np.concatenate([token_colours([f.semantic_id for f in speech]),
-                                   np.full((len(speech), 1), 255, np.uint8)], axis=1)
-            self.colours = np.ascontiguousarray(rgba).view(np.uint32).ravel()
+            self.colours = pack_rgba(np.concatenate([token_colours([f.semantic_id for f in speech]),
+                                                     np.full((len(speech), 1), 255, np.uint8)], axis=1))
         else:
             self.acoustic = np.zeros((self.acoustic.shape[0], 0), dtype=np.float32)
             self.colours = np.zeros(0, dtype=np.uint32)

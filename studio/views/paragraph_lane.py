@@ -52,7 +52,7 @@ class _BlocksItem(pg.GraphicsObject):
         super().__init__()
         self.blocks: list[Block] = []
         self._starts: list[float] = []
-        self._pens = {k: QtGui.QColor(c) for k, c in COLOURS.items()}
+        self._fills = {k: QtGui.QColor(c) for k, c in COLOURS.items()}
         self._outline = QtGui.QPen(QtGui.QColor("#20303a"))
         self.setAcceptHoverEvents(True)
 
@@ -85,7 +85,7 @@ class _BlocksItem(pg.GraphicsObject):
         for b in self.blocks[first:last]:
             r = to_device.mapRect(QtCore.QRectF(b.start, BLOCK_Y0, b.end - b.start, BLOCK_HEIGHT)).normalized()
             p.setPen(self._outline)
-            p.setBrush(self._pens[b.kind])
+            p.setBrush(self._fills[b.kind])
             p.drawRect(r)
             x0 = max(r.left(), left)
             room = r.right() - x0 - 8

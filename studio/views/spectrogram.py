@@ -59,9 +59,7 @@ class _TakeSpectrum:
     """One take's spectrogram at each level of detail, and how far each has been computed."""
 
     def __init__(self) -> None:
-        self.source: object = None
-        self.generation = -1
-        self.levels = [np.zeros((BINS, 0), dtype=np.uint8) for _ in HOP_FACTORS]
+        self.reset(None, -1)
 
     def reset(self, source: object, generation: int) -> None:
         self.source, self.generation = source, generation
@@ -166,7 +164,7 @@ class SpectrogramView(TimePane):
 
     def _compose(self, visible: list[tuple[Segment, _TakeSpectrum]], level: int, t0: float, t1: float,
                  width: int, top: float) -> np.ndarray:
-        """The picture of [t0, t1]: uint8 RGBA [BINS, width, 4], transparent between takes."""
+        """The picture of [t0, t1]: RGBA pixels uint32 [BINS, width], transparent between takes."""
         picture = self.picture.blank(BINS, width)
         times = pixel_times(t0, t1, width)
         step = HOP_FACTORS[level] * HOP_SECONDS

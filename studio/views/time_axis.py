@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui
 
 MIN_LABEL_PIXELS = 90  # major ticks (the labelled ones) at least this far apart
 MAJOR_TICK, MINOR_TICK = 6, 3  # pixels
+WIDTH_CACHE = 2048  # label widths remembered
 
 
 def nice_step(seconds: float) -> float:
@@ -54,6 +55,8 @@ class TimeAxis(pg.AxisItem):
 
     def _text_width(self, p: QtGui.QPainter, text: str) -> float:
         if text not in self._widths:
+            if len(self._widths) >= WIDTH_CACHE:  # every zoom level brings new labels: keep it bounded
+                self._widths.clear()
             self._widths[text] = p.fontMetrics().horizontalAdvance(text) + 4
         return self._widths[text]
 

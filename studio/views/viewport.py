@@ -41,16 +41,21 @@ def locate_columns(times: np.ndarray, starts: np.ndarray, counts: np.ndarray, st
     return np.nonzero(ok)[0], (offsets[run] + col)[ok]
 
 
+def pack_rgba(rgba: np.ndarray) -> np.ndarray:
+    """uint8 RGBA [..., 4] -> the uint32 pixels [...] a picture holds (the same bytes, one word each)."""
+    return np.ascontiguousarray(rgba, dtype=np.uint8).view(np.uint32)[..., 0]
+
+
 def rgba_lut(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
-    """A colour map as opaque RGBA pixels, one uint32 each [n] (see ``ViewportImage``)."""
+    """A colour map as opaque RGBA pixels [n] (see ``ViewportImage``)."""
     lut = np.asarray(cmap.getLookupTable(0.0, 1.0, n, alpha=True), dtype=np.uint8)
     lut[:, 3] = 255
-    return np.ascontiguousarray(lut).view(np.uint32).ravel()
+    return pack_rgba(lut)
 
 
 def rgba(r: int, g: int, b: int, a: int = 255) -> np.uint32:
     """One RGBA pixel as the uint32 a picture holds."""
-    return np.array([r, g, b, a], dtype=np.uint8).view(np.uint32)[0]
+    return pack_rgba(np.array([r, g, b, a]))[()]
 
 
 class ViewportImage:
