@@ -26,9 +26,33 @@ F0_FLOOR, F0_CEIL = 60.0, 500.0
 
 def _pw():
     # imported on first use so that importing the engine stays cheap
-    import pyworld
-
+    try:
+        import pyworld
+    except ModuleNotFoundError as e:
+        if e.name != "pkg_resources":
+            raise
+        _provide_pkg_resources()
+        import pyworld
     return pyworld
+
+
+def _provide_pkg_resources() -> None:
+    """pyworld's __init__ only asks pkg_resources for its own version; setuptools >= 81 and the frozen
+    app have no pkg_resources, so answer that one call from importlib.metadata."""
+    import importlib.metadata
+    import sys
+    import types
+
+    def get_distribution(name: str) -> types.SimpleNamespace:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        return types.SimpleNamespace(project_name=name, version=version)
+
+    shim = types.ModuleType("pkg_resources", "importlib.metadata answering pyworld's version lookup")
+    shim.get_distribution = get_distribution  # type: ignore[attr-defined]
+    sys.modules["pkg_resources"] = shim
 
 
 def load_vocoder() -> None:

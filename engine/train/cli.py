@@ -28,6 +28,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     codec.add_argument("--size", default="mini", help="mini or tiny (tests)")
     codec.add_argument("--threads", type=int, default=2)
     codec.add_argument("--seed", type=int, default=0)
+    codec.add_argument("--init", help="start a new run from this codec run folder (fine-tuning)")
 
     tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
     tts.add_argument("--data", default=DEFAULT_DATA)
@@ -38,6 +39,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
+    tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
     _add_card_parser(stages)
 
 
@@ -76,13 +78,14 @@ def run_train(args: argparse.Namespace) -> int:
     if args.stage == "codec":
         from engine.train.codec_train import train_codec
 
-        train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed)
+        train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed,
+                    init=Path(args.init) if args.init else None)
         return 0
     if args.stage == "tts":
         from engine.train.tts_train import train_tts
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
-                  Path(args.export) if args.export else None)
+                  Path(args.export) if args.export else None, init=Path(args.init) if args.init else None)
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

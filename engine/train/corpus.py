@@ -45,6 +45,14 @@ class Clip:
         centres = np.arange(self.frames) * STEPS_PER_FRAME + STEPS_PER_FRAME // 2
         return np.minimum(np.searchsorted(self.unit_ends(), centres, side="right"), len(self.meta["units"]) - 1)
 
+    def frame_unit_points(self, points: int) -> np.ndarray:
+        """SYMBOLS ids of the units at ``points`` evenly spaced instants inside each frame: int64 [frames, points].
+        The semantic token is trained to name all of them, so it carries every phone a frame holds."""
+        step = STEPS_PER_FRAME / points
+        at = (np.arange(self.frames)[:, None] * STEPS_PER_FRAME + step / 2 + np.arange(points)[None] * step)
+        index = np.minimum(np.searchsorted(self.unit_ends(), at, side="right"), len(self.meta["units"]) - 1)
+        return self.unit_ids()[index]
+
 
 def read_plan(folder: Path) -> dict:
     """The corpus plan (written when ``timbre train data`` starts): held-out speakers and counts."""

@@ -27,6 +27,13 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> 
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
+def run_extra(size: str, state: dict | None, init: Path | None) -> dict:
+    """What a run's checkpoints record besides the weights: its size and the run it started from
+    (kept on resume, so the model card can name every run in the chain)."""
+    started_from = (state or {}).get("extra", {}).get("init") or (str(init) if init is not None else None)
+    return {"size": size, **({"init": started_from} if started_from else {})}
+
+
 def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], opt: torch.optim.Optimizer,
               losses_at: Callable[[np.random.Generator, torch.Generator], dict[str, torch.Tensor]],
               lr_at: Callable[[int, int], float], seed: int, extra: dict, log: Callable[[str], None],

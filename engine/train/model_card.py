@@ -10,12 +10,42 @@ from pathlib import Path
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 
-COMMANDS = """\
-make setup
-.venv/bin/timbre train data --out data/corpus --scale {scale}
-.venv/bin/timbre train codec --data data/corpus --out data/runs/codec --steps {codec_steps} --threads 1
-.venv/bin/timbre train tts --data data/corpus --codec data/runs/codec --out data/runs/tts --steps {tts_steps} --export assets/timbre-mini
-.venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval"""
+
+
+def run_chain(run: Path) -> list[tuple[Path, dict]]:
+    """``run`` and the runs it started from (``--init``), oldest first: (folder, its state.json)."""
+    chain: list[tuple[Path, dict]] = []
+    seen: set[Path] = set()
+    current: Path | None = run
+    while current is not None and current.resolve() not in seen:
+        seen.add(current.resolve())
+        state = json.loads((current / "state.json").read_text(encoding="utf-8"))
+        chain.append((current, state))
+        init = state.get("extra", {}).get("init")
+        current = Path(init) if init else None
+    return chain[::-1]
+
+
+def training_commands(scale: float, codec_run: Path, tts_run: Path) -> list[str]:
+    """The commands that rebuild the model, one per run in the chain of each stage."""
+    lines = ["make setup", f".venv/bin/timbre train data --out data/corpus --scale {scale}"]
+    for stage, run in (("codec", codec_run), ("tts", tts_run)):
+        previous = None
+        chain = run_chain(run)
+        for i, (folder, state) in enumerate(chain):
+            line = f".venv/bin/timbre train {stage} --data data/corpus"
+            if stage == "tts":
+                codec = Path(state.get("extra", {}).get("codec", codec_run))
+                line += f" --codec data/runs/{codec.name}"
+            line += f" --out data/runs/{folder.name} --steps {state['step']}"
+            if previous is not None:
+                line += f" --init data/runs/{previous.name}"
+            if stage == "tts" and i == len(chain) - 1:
+                line += " --export assets/timbre-mini"
+            lines.append(line)
+            previous = folder
+    lines.append(".venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval")
+    return lines
 
 
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
@@ -31,8 +61,9 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              f"- **Codec** (16 kHz, 12.5 frames/s): a causal encoder/decoder over WORLD vocoder features (5 ms steps: "
              f"log f0, voicing, 40 coded spectral-envelope values, aperiodicity), rendered by the WORLD synthesiser "
              f"(pyworld). Per frame one semantic VQ token ({cfg.codec.semantic_codebook_size} codes, distilled to be "
-             f"phonetic from forced-alignment phones) and K = {cfg.codec.acoustic_dim} FSQ values of "
-             f"{cfg.codec.acoustic_levels} levels.",
+             f"phonetic from forced-alignment phones, four per frame) and K = {cfg.codec.acoustic_dim} FSQ values of "
+             f"{cfg.codec.acoustic_levels} levels. The decoder is trained with a share of the acoustic values zeroed "
+             "or noised, so the words come from the semantic token, which the TTS predicts reliably.",
              f"- **TTS**: Mistral-style backbone (dim {cfg.tts.backbone.dim}, {cfg.tts.backbone.n_layers} layers), "
              f"semantic softmax head, 3-token flow-matching head (dim {cfg.tts.flow.dim}, {cfg.tts.flow.n_layers} layers) "
              "with classifier-free guidance against a zeroed hidden state, the Voxtral prompt layout "
@@ -71,8 +102,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               + ", ".join(f"{k} {v:.3f}" for k, v in codec_state["extra"]["losses"].items()),
               f"- tts: {tts_state['step']} steps, final losses "
               + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()), "",
-              "Exact commands:", "", "```bash",
-              COMMANDS.format(scale=scale, codec_steps=codec_state["step"], tts_steps=tts_state["step"]), "```", ""]
+              "Exact commands (a run with `--init` starts from the weights of the run it names):", "", "```bash",
+              *training_commands(scale, codec_run, tts_run), "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]

@@ -27,7 +27,7 @@ from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
 from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.loop import cosine_lr, run_steps
+from engine.train.loop import cosine_lr, run_extra, run_steps
 from engine.train.sizes import tts_config
 
 REF_FRAMES = 50  # 4 s of reference voice
@@ -160,7 +160,10 @@ def lr_at(step: int, total: int) -> float:
 
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
-              seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH) -> dict[str, float]:
+              seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None
+              ) -> dict[str, float]:
+    """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
+    new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt)."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -182,6 +185,9 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     model = VoxtralTTS(tts_config(size, codec.cfg))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     state = load_checkpoint(out, {"tts": model}, opt)
+    if state is None and init is not None:
+        load_checkpoint(init, {"tts": model}, None)
+        log(f"tts: starting from {init}")
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
         f"{len(by_speaker)} speakers; steps {start} -> {steps}")
@@ -194,7 +200,8 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
         return tts_losses(model, Batch(model, chosen, refs), gen)
 
-    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, {"size": size}, log, rescan)
+    extra = {**run_extra(size, state, init), "codec": str(codec_dir)}
+    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, extra, log, rescan)
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

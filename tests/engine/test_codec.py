@@ -117,3 +117,19 @@ def test_audio_codec_resamples_mixes_and_round_trips_lengths(codec):
     assert audio.shape == (13 * 1280,) and audio.dtype == np.float32 and np.abs(audio).max() <= 1.0
     with pytest.raises(Exception, match="non-empty"):
         ac.encode(np.zeros(0, dtype=np.float32), 16000)
+
+
+def test_world_vocoder_loads_without_pkg_resources():
+    """The frozen app and setuptools >= 81 have no pkg_resources, which pyworld imports for its version."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pkg_resources'] = None\n"
+            "import numpy as np\n"
+            "from engine.codec import world\n"
+            "feats = world.analyze(0.3 * np.sin(np.arange(8000) * 0.1).astype(np.float32))\n"
+            "print(feats.shape[1], world._pw().__version__)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    width, version = r.stdout.split()
+    assert int(width) == 43 and version[0].isdigit()

@@ -63,6 +63,14 @@ def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
     fresh.codec.feature_mean.copy_(trained.codec.feature_mean)
     fresh.codec.feature_std.copy_(trained.codec.feature_std)
     assert _fixed_codec_loss(trained, clips)["feat"] < _fixed_codec_loss(fresh, clips)["feat"]
+    # a new run can start from a trained codec (fine-tuning); the init's size wins over --size
+    tuned_run = tmp_path / "codec-tuned"
+    train_codec(corpus, tuned_run, 2, "mini", threads=2, seed=0, log=logs.append, batch=8, init=run)
+    assert any("steps 0 -> 2" in line for line in logs)
+    tuned = CodecTrainer(load_trained_codec(run).cfg)
+    tuned.codec = load_trained_codec(tuned_run)
+    assert tuned.codec.cfg == trained.codec.cfg
+    assert _fixed_codec_loss(tuned, clips)["feat"] < _fixed_codec_loss(fresh, clips)["feat"]
 
 
 def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(corpus, tmp_path):
@@ -96,6 +104,18 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
         after = tts_losses(trained, Batch(trained, chosen, refs), torch.Generator().manual_seed(0))
         before = tts_losses(fresh, Batch(fresh, chosen, refs), torch.Generator().manual_seed(0))
     assert after["loss"] < before["loss"] and after["advance"] < before["advance"]
+
+    # a new run can start from the trained one's weights (after a codec retrain, say)
+    tuned_run = tmp_path / "tts-tuned"
+    train_tts(corpus, codec_run, tuned_run, 1, "tiny", threads=2, seed=0, log=logs.append, batch=8, init=run)
+    assert any(f"starting from {run}" in line for line in logs)
+    from engine.train.checkpoint import load_checkpoint
+
+    tuned = VoxtralTTS(trained.cfg)
+    load_checkpoint(tuned_run, {"tts": tuned}, None)
+    with torch.no_grad():
+        continued = tts_losses(tuned, Batch(tuned, chosen, refs), torch.Generator().manual_seed(0))
+    assert continued["advance"] < before["advance"]
 
     engine = Engine(EngineConfig(model=str(model_dir), device="cpu", threads=2))
     info = engine.load()

@@ -1,0 +1,35 @@
+"""The model card names the exact commands that rebuild the model, including fine-tuning runs."""
+
+import json
+
+from engine.train.model_card import run_chain, training_commands
+
+
+def _run(folder, step, **extra):
+    folder.mkdir(parents=True)
+    (folder / "state.json").write_text(json.dumps({"format_version": 1, "step": step, "extra": extra}))
+    return folder
+
+
+def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
+    codec = _run(tmp_path / "codec", 3000, size="mini")
+    codec2 = _run(tmp_path / "codec2", 5000, size="mini", init=str(codec))
+    tts = _run(tmp_path / "tts", 3000, size="mini", codec=str(codec))
+    tts2 = _run(tmp_path / "tts2", 2000, size="mini", init=str(tts), codec=str(codec2))
+    assert [f.name for f, _ in run_chain(tts2)] == ["tts", "tts2"]
+    lines = training_commands(0.7, codec2, tts2)
+    assert lines[1] == ".venv/bin/timbre train data --out data/corpus --scale 0.7"
+    assert lines[2:6] == [
+        ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec --steps 3000",
+        ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec2 --steps 5000 --init data/runs/codec",
+        ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec --out data/runs/tts --steps 3000",
+        ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec2 --out data/runs/tts2 --steps 2000 "
+        "--init data/runs/tts --export assets/timbre-mini",
+    ]
+    assert lines[-1].startswith(".venv/bin/timbre eval")
+
+
+def test_a_run_that_names_itself_as_its_init_is_listed_once(tmp_path):
+    loop = _run(tmp_path / "codec", 10)
+    (loop / "state.json").write_text(json.dumps({"format_version": 1, "step": 10, "extra": {"init": str(loop)}}))
+    assert [f.name for f, _ in run_chain(loop)] == ["codec"]
