@@ -40,6 +40,16 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
+
+    dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
+    dec.add_argument("--data", default=DEFAULT_DATA)
+    dec.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
+    dec.add_argument("--tts", default=f"{DEFAULT_RUNS}/tts")
+    dec.add_argument("--out", default=f"{DEFAULT_RUNS}/decoder")
+    dec.add_argument("--steps", type=int, default=1500)
+    dec.add_argument("--threads", type=int, default=2)
+    dec.add_argument("--seed", type=int, default=0)
+    dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     _add_card_parser(stages)
 
 
@@ -49,6 +59,7 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
     card.add_argument("--data", default=DEFAULT_DATA)
     card.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
     card.add_argument("--tts", default=f"{DEFAULT_RUNS}/tts")
+    card.add_argument("--decoder", help="the `timbre train decoder` run, if the model has one")
     card.add_argument("--eval", default="data/eval/report.md", help="evaluation report to include")
     card.add_argument("--presets", default="presets")
     card.add_argument("--scale", type=float, default=1.0, help="the --scale the corpus was made with")
@@ -87,13 +98,20 @@ def run_train(args: argparse.Namespace) -> int:
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None)
         return 0
+    if args.stage == "decoder":
+        from engine.train.decoder_train import train_decoder
+
+        train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
+                      args.seed, Path(args.export) if args.export else None)
+        return 0
     if args.stage == "card":
         from engine.train.export import write_presets
         from engine.train.model_card import write_model_card
 
         model = Path(args.model)
         write_presets(Path(args.presets), model, Path(args.data))
-        print(write_model_card(model, Path(args.data), Path(args.codec), Path(args.tts), Path(args.eval), args.scale))
+        print(write_model_card(model, Path(args.data), Path(args.codec), Path(args.tts), Path(args.eval), args.scale,
+                               Path(args.decoder) if args.decoder else None))
         return 0
     raise AssertionError(args.stage)
 

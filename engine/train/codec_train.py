@@ -71,6 +71,17 @@ def sample_batch(clips: list[Clip], rng: np.random.Generator, crop: int = CROP_F
     return torch.from_numpy(np.stack(feats)).float(), torch.from_numpy(np.stack(units)).long()
 
 
+def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> weighted L1 on the
+    standardised features and on their time differences (against over-smoothing)."""
+    pred = (codec.decode_steps(latent) - codec.feature_mean[:, None]) / codec.feature_std[:, None]
+    target = (feats - codec.feature_mean[:, None]) / codec.feature_std[:, None]
+    w = FEATURE_WEIGHTS.to(feats)[None, :, None]
+    feat = ((pred - target).abs() * w).mean() / w.mean()
+    delta = ((pred.diff(dim=-1) - target.diff(dim=-1)).abs() * w).mean() / w.mean()
+    return feat, delta
+
+
 class CodecTrainer(nn.Module):
     """The codec plus its training-only phone classifier."""
 
@@ -123,11 +134,7 @@ class CodecTrainer(nn.Module):
         latent = c.encode_steps(feats)  # (B, sd + K, T)
         dec_in, ids, commit = self.quantize(latent, generator)
         self.ema_update(latent[:, : self.cfg.semantic_dim], ids, generator)
-        pred = (c.decode_steps(dec_in) - c.feature_mean[:, None]) / c.feature_std[:, None]
-        target = (feats - c.feature_mean[:, None]) / c.feature_std[:, None]
-        w = FEATURE_WEIGHTS.to(feats)[None, :, None]
-        feat = ((pred - target).abs() * w).mean() / w.mean()
-        delta = ((pred.diff(dim=-1) - target.diff(dim=-1)).abs() * w).mean() / w.mean()
+        feat, delta = feature_losses(c, dec_in, feats)
         sd = self.cfg.semantic_dim
         phone = self.phone_loss(latent[:, :sd], units) + self.phone_loss(dec_in[:, :sd], units)
         total = feat + 0.5 * delta + PHONE_WEIGHT * phone + 0.25 * commit

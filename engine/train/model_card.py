@@ -26,7 +26,7 @@ def run_chain(run: Path) -> list[tuple[Path, dict]]:
     return chain[::-1]
 
 
-def training_commands(scale: float, codec_run: Path, tts_run: Path) -> list[str]:
+def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run: Path | None = None) -> list[str]:
     """The commands that rebuild the model, one per run in the chain of each stage."""
     lines = ["make setup", f".venv/bin/timbre train data --out data/corpus --scale {scale}"]
     for stage, run in (("codec", codec_run), ("tts", tts_run)):
@@ -40,16 +40,29 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path) -> list[str]
             line += f" --out data/runs/{folder.name} --steps {state['step']}"
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
-            if stage == "tts" and i == len(chain) - 1:
+            if stage == "tts" and i == len(chain) - 1 and decoder_run is None:
                 line += " --export assets/timbre-mini"
             lines.append(line)
             previous = folder
+    if decoder_run is not None:
+        state = json.loads((decoder_run / "state.json").read_text(encoding="utf-8"))
+        lines.append(f".venv/bin/timbre train decoder --data data/corpus --codec data/runs/{codec_run.name} "
+                     f"--tts data/runs/{tts_run.name} --out data/runs/{decoder_run.name} --steps {state['step']} "
+                     "--export assets/timbre-mini")
     lines.append(".venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval")
     return lines
 
 
+def _decoder_line(decoder_run: Path | None) -> list[str]:
+    if decoder_run is None:
+        return []
+    state = json.loads((decoder_run / "state.json").read_text(encoding="utf-8"))
+    losses = ", ".join(f"{k} {v:.3f}" for k, v in state["extra"]["losses"].items())
+    return [f"- decoder fine-tuned on the TTS's acoustic values: {state['step']} steps, final losses {losses}"]
+
+
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
-                     scale: float) -> Path:
+                     scale: float, decoder_run: Path | None = None) -> Path:
     cfg = read_config(model)
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8")) if (data / "manifest.json").is_file() else None
     codec_state = json.loads((codec_run / "state.json").read_text(encoding="utf-8"))
@@ -101,9 +114,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               f"- codec: {codec_state['step']} steps, final losses "
               + ", ".join(f"{k} {v:.3f}" for k, v in codec_state["extra"]["losses"].items()),
               f"- tts: {tts_state['step']} steps, final losses "
-              + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()), "",
+              + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()),
+              *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):", "", "```bash",
-              *training_commands(scale, codec_run, tts_run), "```", ""]
+              *training_commands(scale, codec_run, tts_run, decoder_run), "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]

@@ -27,6 +27,11 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
         "--init data/runs/tts --export assets/timbre-mini",
     ]
     assert lines[-1].startswith(".venv/bin/timbre eval")
+    decoder = _run(tmp_path / "decoder", 1500, codec=str(codec2), tts=str(tts2))
+    with_decoder = training_commands(0.7, codec2, tts2, decoder)
+    assert not with_decoder[5].endswith("--export assets/timbre-mini")  # the decoder stage exports instead
+    assert with_decoder[6] == (".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec2 "
+                               "--tts data/runs/tts2 --out data/runs/decoder --steps 1500 --export assets/timbre-mini")
 
 
 def test_a_run_that_names_itself_as_its_init_is_listed_once(tmp_path):

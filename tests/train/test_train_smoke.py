@@ -117,6 +117,29 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
         continued = tts_losses(tuned, Batch(tuned, chosen, refs), torch.Generator().manual_seed(0))
     assert continued["advance"] < before["advance"]
 
+    # the decoder fine-tune on the TTS's own acoustic values: encoder frozen, decoder loss down
+    from engine.train.codec_train import feature_losses
+    from engine.train.decoder_train import CROP_FRAMES, predicted_codes, train_decoder
+
+    decoder_run, tuned_model = tmp_path / "decoder", tmp_path / "model-tuned"
+    train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model,
+                  log=logs.append, batch=4)
+    assert any("decoder:" in line and "steps 0 -> 40" in line for line in logs)
+    before_codec, after_codec = load_trained_codec(codec_run), load_trained_codec(decoder_run)
+    before_sd, after_sd = before_codec.state_dict(), after_codec.state_dict()
+    assert all(torch.equal(before_sd[k], after_sd[k]) for k in before_sd if k.startswith(("encoder", "input_proj", "quantizer")))
+    assert any(not torch.equal(before_sd[k], after_sd[k]) for k in before_sd if k.startswith("decoder"))
+    long_items = [it for it in chosen if len(it.codes) >= CROP_FRAMES][:4]
+    long_refs = [r for it, r in zip(chosen, refs) if len(it.codes) >= CROP_FRAMES][:4]
+    with torch.no_grad():
+        pred = predicted_codes(trained.eval(), long_items, long_refs, torch.Generator().manual_seed(0))
+        latents = torch.stack([before_codec.quantizer.decode(p[:CROP_FRAMES].T[None].long())[0] for p in pred])
+        clips_by_name = {c.name: c for c in load_clips(corpus, "train")}
+        feats = torch.stack([torch.from_numpy(np.ascontiguousarray(clips_by_name[it.clip].features[:CROP_FRAMES * 16].T))
+                             for it in long_items])
+        assert feature_losses(after_codec, latents, feats)[0] < feature_losses(before_codec, latents, feats)[0]
+    assert load_model(str(tuned_model), torch.device("cpu"), torch.float32).config.trained
+
     engine = Engine(EngineConfig(model=str(model_dir), device="cpu", threads=2))
     info = engine.load()
     assert info.trained and "default" in info.voices and info.can_clone

@@ -1,0 +1,114 @@
+"""``timbre train decoder``: fine-tune the codec's decoder on the TTS's own acoustic values.
+
+The flow head's samples lie near the codec's acoustic values but not on them, the way a TTS's
+predicted mels differ from real ones; a vocoder is fine-tuned on predicted mels for the same reason.
+Teacher forcing gives the TTS's samples frame for frame against a training clip, so the decoder
+learns to turn them into that clip's true WORLD features. The encoder and the quantiser stay frozen:
+the codes, the trained TTS and every voice made from the codec stay valid. A share of the crops
+keeps the true codes, so decoding a clip's own codes (cloning, the codec round trip) stays good.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.model_files import file_hash
+from engine.nn.fsq import fsq_encode
+from engine.nn.tts_model import VoxtralTTS
+from engine.train.checkpoint import load_checkpoint
+from engine.train.codec_train import CODEC_FILE, export_codec, feature_losses, load_trained_codec
+from engine.train.corpus import STEPS_PER_FRAME, load_clips
+from engine.train.loop import cosine_lr, run_steps
+from engine.train.sizes import SAMPLING, tts_config
+from engine.train.tts_train import CODES_FILE, Batch, Item, encode_corpus, make_items, sample_items
+
+CROP_FRAMES = 25
+BATCH = 12
+PREDICTED_SHARE = 0.7  # crops decoded from the TTS's samples; the rest from the clip's own codes
+
+
+def load_tts_run(run: Path, codec_cfg) -> VoxtralTTS:
+    """The last checkpoint of a TTS run folder, in eval mode."""
+    state = json.loads((run / "state.json").read_text(encoding="utf-8"))
+    model = VoxtralTTS(tts_config(state["extra"]["size"], codec_cfg))
+    load_checkpoint(run, {"tts": model}, None)
+    return model.eval()
+
+
+@torch.no_grad()
+def predicted_codes(tts: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], generator: torch.Generator
+                    ) -> list[torch.Tensor]:
+    """Teacher-forced TTS samples: for each item its codes [T, 1 + K] with the acoustic levels replaced
+    by the flow head's (default steps and guidance)."""
+    batch = Batch(tts, items, refs)
+    hidden = batch.gather(tts.backbone(batch.x), "ac")  # (sum T, D)
+    noise = torch.randn(hidden.shape[0], tts.cfg.acoustic_dim, generator=generator) * SAMPLING.temperature
+    x, _ = tts.acoustic_transformer.sample(hidden, noise, SAMPLING.steps, SAMPLING.guidance)
+    levels = fsq_encode(x.clamp(-1, 1), tts.cfg.acoustic_levels)
+    out, start = [], 0
+    for it in items:
+        codes = it.codes.clone()
+        codes[:, 1:] = levels[start:start + len(codes)]
+        out.append(codes)
+        start += len(codes)
+    return out
+
+
+def lr_at(step: int, total: int) -> float:
+    return cosine_lr(step, total, peak=4e-4, warmup=100, floor=0.1)
+
+
+def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
+                  export: Path | None = None, log=print, batch: int = BATCH) -> dict[str, float]:
+    """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
+    codec run folder. ``export``: also write the model folder (this TTS with the new decoder)."""
+    torch.set_num_threads(threads)
+    codec = load_trained_codec(codec_dir)
+    tts = load_tts_run(tts_dir, codec.cfg)
+    clips = load_clips(data, "train")
+    codes = encode_corpus(codec, clips, tts_dir / CODES_FILE, file_hash(codec_dir / CODEC_FILE), log)
+    items = [it for it in make_items(clips, codes) if len(it.codes) >= CROP_FRAMES]
+    if not items:
+        raise RuntimeError(f"no training clips of {CROP_FRAMES} frames or more in {data}")
+    features = {c.name: c.features for c in clips}
+    by_speaker: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_speaker.setdefault(it.speaker, []).append(i)
+    frozen = ("encoder_blocks", "input_proj", "quantizer")
+    params = [p for n, p in codec.named_parameters() if not n.startswith(frozen)]
+    for name, p in codec.named_parameters():
+        p.requires_grad_(not name.startswith(frozen))
+    torch.manual_seed(seed)
+    opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.0)
+    state = load_checkpoint(out, {"codec": codec}, opt)
+    start = state["step"] if state else 0
+    log(f"decoder: {sum(p.numel() for p in params) / 1e6:.2f}M of {sum(p.numel() for p in codec.parameters()) / 1e6:.2f}M "
+        f"codec parameters, {len(items)} clips; steps {start} -> {steps}")
+
+    def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        chosen, refs = sample_items(items, by_speaker, rng, batch)
+        predicted = predicted_codes(tts, chosen, refs, gen)
+        latents, targets = [], []
+        for it, pred in zip(chosen, predicted):
+            a = int(rng.integers(0, len(it.codes) - CROP_FRAMES + 1))
+            crop = (pred if rng.random() < PREDICTED_SHARE else it.codes)[a:a + CROP_FRAMES]
+            latents.append(codec.quantizer.decode(crop.T[None].long())[0])
+            f = features[it.clip][a * STEPS_PER_FRAME:(a + CROP_FRAMES) * STEPS_PER_FRAME]
+            targets.append(torch.from_numpy(np.ascontiguousarray(f.T)))
+        feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets))
+        return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
+
+    extra = {"codec": str(codec_dir), "tts": str(tts_dir)}
+    avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
+    codec.eval()
+    export_codec(out, codec)
+    log(f"decoder: exported {out / CODEC_FILE}")
+    if export is not None:
+        from engine.train.export import export_model
+
+        export_model(export, tts, codec, data, codes, log=log)
+    return avg
