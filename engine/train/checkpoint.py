@@ -55,15 +55,23 @@ def save_checkpoint(folder: Path, step: int, modules: dict[str, torch.nn.Module]
     return folder / name
 
 
-def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
-                    opt: torch.optim.Optimizer | None) -> dict[str, Any] | None:
-    """Restore modules (and optimizer) from ``folder``; returns the state dict, or None if none."""
+def read_run_state(folder: Path) -> dict[str, Any]:
+    """A run folder's state.json (step, weights file, optimizer, the caller's extra data)."""
     path = folder / STATE_NAME
     if not path.is_file():
-        return None
+        raise CheckpointError(f"{folder} is not a training run: it has no {STATE_NAME}")
     state = json.loads(path.read_text(encoding="utf-8"))
     if state.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {state.get('format_version')} is not supported")
+    return state
+
+
+def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
+                    opt: torch.optim.Optimizer | None) -> dict[str, Any] | None:
+    """Restore modules (and optimizer) from ``folder``; returns the state dict, or None if none."""
+    if not (folder / STATE_NAME).is_file():
+        return None
+    state = read_run_state(folder)
     tensors = load_file(str(folder / state["weights"]))
     for name, m in modules.items():
         own = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}

@@ -10,7 +10,6 @@ keeps the true codes, so decoding a clip's own codes (cloning, the codec round t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,12 @@ import torch
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_encode
 from engine.nn.tts_model import VoxtralTTS
-from engine.train.checkpoint import load_checkpoint
+from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.codec_train import CODEC_FILE, export_codec, feature_losses, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
 from engine.train.loop import cosine_lr, run_steps
 from engine.train.sizes import SAMPLING, tts_config
-from engine.train.tts_train import CODES_FILE, Batch, Item, encode_corpus, make_items, sample_items
+from engine.train.tts_train import CODES_FILE, Batch, Item, encode_corpus, items_by_speaker, make_items, sample_items
 
 CROP_FRAMES = 25
 BATCH = 12
@@ -33,8 +32,7 @@ PREDICTED_SHARE = 0.7  # crops decoded from the TTS's samples; the rest from the
 
 def load_tts_run(run: Path, codec_cfg) -> VoxtralTTS:
     """The last checkpoint of a TTS run folder, in eval mode."""
-    state = json.loads((run / "state.json").read_text(encoding="utf-8"))
-    model = VoxtralTTS(tts_config(state["extra"]["size"], codec_cfg))
+    model = VoxtralTTS(tts_config(read_run_state(run)["extra"]["size"], codec_cfg))
     load_checkpoint(run, {"tts": model}, None)
     return model.eval()
 
@@ -75,13 +73,11 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     if not items:
         raise RuntimeError(f"no training clips of {CROP_FRAMES} frames or more in {data}")
     features = {c.name: c.features for c in clips}
-    by_speaker: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        by_speaker.setdefault(it.speaker, []).append(i)
+    by_speaker = items_by_speaker(items)
     frozen = ("encoder_blocks", "input_proj", "quantizer")
-    params = [p for n, p in codec.named_parameters() if not n.startswith(frozen)]
     for name, p in codec.named_parameters():
         p.requires_grad_(not name.startswith(frozen))
+    params = [p for p in codec.parameters() if p.requires_grad]
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.0)
     state = load_checkpoint(out, {"codec": codec}, opt)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
-
+from engine.train.checkpoint import read_run_state
 
 
 def run_chain(run: Path) -> list[tuple[Path, dict]]:
@@ -19,7 +19,7 @@ def run_chain(run: Path) -> list[tuple[Path, dict]]:
     current: Path | None = run
     while current is not None and current.resolve() not in seen:
         seen.add(current.resolve())
-        state = json.loads((current / "state.json").read_text(encoding="utf-8"))
+        state = read_run_state(current)
         chain.append((current, state))
         init = state.get("extra", {}).get("init")
         current = Path(init) if init else None
@@ -45,7 +45,7 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run:
             lines.append(line)
             previous = folder
     if decoder_run is not None:
-        state = json.loads((decoder_run / "state.json").read_text(encoding="utf-8"))
+        state = read_run_state(decoder_run)
         lines.append(f".venv/bin/timbre train decoder --data data/corpus --codec data/runs/{codec_run.name} "
                      f"--tts data/runs/{tts_run.name} --out data/runs/{decoder_run.name} --steps {state['step']} "
                      "--export assets/timbre-mini")
@@ -56,7 +56,7 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run:
 def _decoder_line(decoder_run: Path | None) -> list[str]:
     if decoder_run is None:
         return []
-    state = json.loads((decoder_run / "state.json").read_text(encoding="utf-8"))
+    state = read_run_state(decoder_run)
     losses = ", ".join(f"{k} {v:.3f}" for k, v in state["extra"]["losses"].items())
     return [f"- decoder fine-tuned on the TTS's acoustic values: {state['step']} steps, final losses {losses}"]
 
@@ -65,8 +65,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
                      scale: float, decoder_run: Path | None = None) -> Path:
     cfg = read_config(model)
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8")) if (data / "manifest.json").is_file() else None
-    codec_state = json.loads((codec_run / "state.json").read_text(encoding="utf-8"))
-    tts_state = json.loads((tts_run / "state.json").read_text(encoding="utf-8"))
+    codec_state = read_run_state(codec_run)
+    tts_state = read_run_state(tts_run)
     lines = [f"# {cfg.name} — the built-in Timbre model", "",
              "The Voxtral TTS architecture at small scale, trained on this project's own corpus of teacher voices, "
              "on a 2-core CPU. It runs faster than real time on two CPU cores.", "",

@@ -137,6 +137,14 @@ def tts_losses(model: VoxtralTTS, batch: Batch, generator: torch.Generator) -> d
     return {"loss": total, "semantic": semantic, "advance": advance, "flow": flow, "adv_acc": acc}
 
 
+def items_by_speaker(items: list[Item]) -> dict[str, list[int]]:
+    """Indices into ``items`` of each speaker's clips (where sample_items draws reference voices)."""
+    by_speaker: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_speaker.setdefault(it.speaker, []).append(i)
+    return by_speaker
+
+
 def sample_items(items: list[Item], by_speaker: dict[str, list[int]], rng: np.random.Generator, batch: int
                  ) -> tuple[list[Item], list[torch.Tensor]]:
     """A batch of items and, for each, a reference crop from another clip of its speaker."""
@@ -175,10 +183,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         items = make_items(clips, codes)
         if not items:
             raise RuntimeError(f"no usable training clips in {data}")
-        by_speaker: dict[str, list[int]] = {}
-        for i, it in enumerate(items):
-            by_speaker.setdefault(it.speaker, []).append(i)
-        return codes, items, by_speaker
+        return codes, items, items_by_speaker(items)
 
     codes, items, by_speaker = read_corpus()
     torch.manual_seed(seed)

@@ -8,7 +8,7 @@ import torch
 
 from engine.train.codec_train import CodecTrainer, load_trained_codec, sample_batch, train_codec
 from engine.train.corpus import load_clips, read_plan
-from engine.train.tts_train import Batch, make_items, sample_items, train_tts, tts_losses
+from engine.train.tts_train import Batch, items_by_speaker, make_items, sample_items, train_tts, tts_losses
 
 
 def test_corpus_has_every_speaker_aligned_features_and_a_manifest(corpus):
@@ -91,10 +91,7 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
 
     codes = load_file(str(run / CODES_FILE))
     items = make_items(load_clips(corpus, "train"), codes)
-    by_speaker = {}
-    for i, it in enumerate(items):
-        by_speaker.setdefault(it.speaker, []).append(i)
-    chosen, refs = sample_items(items, by_speaker, np.random.default_rng(5), 8)
+    chosen, refs = sample_items(items, items_by_speaker(items), np.random.default_rng(5), 8)
     trained = load_model(str(model_dir), torch.device("cpu"), torch.float32).tts
     torch.manual_seed(0)
     from engine.nn.tts_model import VoxtralTTS
