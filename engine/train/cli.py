@@ -40,6 +40,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
+    tts.add_argument("--input-noise", type=float, default=1.0,
+                     help="scale of the input-frame corruption against exposure bias (0: true frames only)")
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -96,7 +98,8 @@ def run_train(args: argparse.Namespace) -> int:
         from engine.train.tts_train import train_tts
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
-                  Path(args.export) if args.export else None, init=Path(args.init) if args.init else None)
+                  Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
+                  input_noise=args.input_noise)
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder

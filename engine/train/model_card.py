@@ -38,6 +38,8 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run:
                 codec = Path(state.get("extra", {}).get("codec", codec_run))
                 line += f" --codec data/runs/{codec.name}"
             line += f" --out data/runs/{folder.name} --steps {state['step']}"
+            if stage == "tts":  # runs from before the input corruption existed trained on true frames
+                line += f" --input-noise {state.get('extra', {}).get('input_noise', 0.0):g}"
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
             if stage == "tts" and i == len(chain) - 1 and decoder_run is None:

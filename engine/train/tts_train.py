@@ -7,6 +7,12 @@ state before frame t predicts its semantic token (softmax), its acoustic values 
 the condition dropped 10% of the time for guidance) and how far the text pointer advances; the
 hidden after the last frame predicts END. Aligned text: the unit under the pointer (from forced
 alignment) is added to each audio position.
+
+Exposure bias: the model memorises the true frames of its training sentences, and when running on its
+own it is fed its own near-miss tokens, which derail what follows. So the *input* frames (never the
+targets or the voice prompt) are corrupted the way its own predictions are wrong (``InputCorruption``):
+a share of semantic tokens is swapped for one of the codec's nearest codebook entries, acoustic levels
+are jittered, and a few frames are blanked so the text stream has to carry the words.
 """
 
 from __future__ import annotations
@@ -36,6 +42,43 @@ BATCH = 16
 FLOW_REPEATS = 4
 COND_DROP = 0.1
 CODES_FILE = "codes.safetensors"
+SEMANTIC_SWAP = 0.3  # share of input frames whose semantic token becomes a near neighbour
+NEIGHBOURS = 8  # nearest codebook entries (codec semantic space) a swapped token is drawn from
+ACOUSTIC_JITTER = 0.2  # share of input acoustic values moved one FSQ level
+FRAME_BLANK = 0.1  # share of input frames whose embedding is zeroed
+
+
+@dataclass
+class InputCorruption:
+    """Corrupts teacher-forced input frames like the model's own predictions (see module doc)."""
+
+    neighbours: torch.Tensor  # (S, NEIGHBOURS) raw semantic ids, nearest first (self excluded)
+    levels: int
+    swap: float = SEMANTIC_SWAP
+    jitter: float = ACOUSTIC_JITTER
+    blank: float = FRAME_BLANK
+
+    @classmethod
+    def from_codec(cls, codec: VoxtralCodec, swap: float = SEMANTIC_SWAP, jitter: float = ACOUSTIC_JITTER,
+                   blank: float = FRAME_BLANK) -> "InputCorruption":
+        cb = codec.quantizer.semantic_codebook.codebook.detach().float()  # (S, semantic_dim)
+        dist = torch.cdist(cb, cb).fill_diagonal_(float("inf"))
+        k = min(NEIGHBOURS, len(cb) - 1)
+        return cls(dist.topk(k, largest=False).indices, codec.cfg.acoustic_levels, swap, jitter, blank)
+
+    def __call__(self, codes: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw codes [T, 1 + K] -> (corrupted raw codes [T, 1 + K], frame keep mask [T, 1] float)."""
+        t = codes.shape[0]
+        out = codes.clone()
+        swap = torch.rand(t, generator=generator) < self.swap
+        pick = torch.randint(0, self.neighbours.shape[1], (t,), generator=generator)
+        out[swap, 0] = self.neighbours[codes[swap, 0].long(), pick[swap]].to(out.dtype)
+        ac = out[:, 1:]
+        move = torch.rand(ac.shape, generator=generator) < self.jitter
+        step = torch.randint(0, 2, ac.shape, generator=generator) * 2 - 1
+        out[:, 1:] = torch.where(move, (ac + step).clamp(0, self.levels - 1), ac)
+        keep = (torch.rand(t, 1, generator=generator) >= self.blank).float()
+        return out, keep
 
 
 @dataclass
@@ -83,7 +126,8 @@ def make_items(clips: list[Clip], codes: dict[str, torch.Tensor]) -> list[Item]:
 class Batch:
     """Padded inputs and targets of a batch (see module doc for the layout)."""
 
-    def __init__(self, model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor]) -> None:
+    def __init__(self, model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor],
+                 corrupt: InputCorruption | None = None, generator: torch.Generator | None = None) -> None:
         cfg = model.cfg
         tok = cfg.tokens
         rows, self.sem_pos, self.sem_tgt, self.ac_pos, self.ac_tgt, self.adv_pos, self.adv_tgt = [], [], [], [], [], [], []
@@ -92,7 +136,11 @@ class Batch:
             voice = model.voice_rows(ref)  # (N + 1, D)
             ids = model.prompt_ids(text.tolist(), voice.shape[0])
             x = model.embed_prompt(ids, voice)[0]  # (P, D)
-            frames = model.audio_embeddings(it.codes.long() + N_SPECIAL)  # (T, D)
+            if corrupt is None:
+                frames = model.audio_embeddings(it.codes.long() + N_SPECIAL)  # (T, D)
+            else:
+                inputs, keep = corrupt(it.codes, generator)
+                frames = model.audio_embeddings(inputs.long() + N_SPECIAL) * keep
             x = torch.cat([x, frames])
             p0, t = len(ids) - 1, len(it.codes)
             pointer = torch.cat([it.pointer, torch.tensor([len(text)])])  # (T + 1,): past the end after the last frame
@@ -168,10 +216,11 @@ def lr_at(step: int, total: int) -> float:
 
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
-              seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None
-              ) -> dict[str, float]:
+              seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
+              input_noise: float = 1.0) -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
-    new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt)."""
+    new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt).
+    ``input_noise`` scales the input-frame corruption shares (0: true frames only)."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,11 +250,16 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     def rescan() -> None:
         corpus["codes"], corpus["items"], corpus["by_speaker"] = read_corpus()
 
+    corrupt = None
+    if input_noise > 0:
+        corrupt = InputCorruption.from_codec(codec, SEMANTIC_SWAP * input_noise, ACOUSTIC_JITTER * input_noise,
+                                             FRAME_BLANK * input_noise)
+
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
-        return tts_losses(model, Batch(model, chosen, refs), gen)
+        return tts_losses(model, Batch(model, chosen, refs, corrupt, gen), gen)
 
-    extra = {**run_extra(size, state, init), "codec": str(codec_dir)}
+    extra = {**run_extra(size, state, init), "codec": str(codec_dir), "input_noise": input_noise}
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, extra, log, rescan)
     codes = corpus["codes"]
     if export is not None:

@@ -1,0 +1,61 @@
+"""The TTS's input frames are corrupted like its own predictions (exposure bias); targets stay true."""
+
+import torch
+
+from engine.codec.voxtral_codec import VoxtralCodec
+from engine.nn.tts_model import N_SPECIAL, VoxtralTTS
+from engine.train.sizes import CODEC_SIZES, tts_config
+from engine.train.tts_train import Batch, InputCorruption, Item
+
+
+def _codec() -> VoxtralCodec:
+    torch.manual_seed(0)
+    return VoxtralCodec(CODEC_SIZES["tiny"])
+
+
+def _codes(t: int, cfg, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    sem = torch.randint(0, cfg.semantic_codebook_size, (t, 1), generator=g)
+    return torch.cat([sem, torch.randint(0, cfg.acoustic_levels, (t, cfg.acoustic_dim), generator=g)], 1)
+
+
+def test_swapped_tokens_are_near_neighbours_and_acoustic_levels_move_one_step():
+    codec = _codec()
+    corrupt = InputCorruption.from_codec(codec)
+    cb = codec.quantizer.semantic_codebook.codebook.detach()
+    dist = torch.cdist(cb, cb)
+    k = corrupt.neighbours.shape[1]
+    for s in (0, 7, 40):  # each list is the k nearest other entries
+        others = dist[s].clone()
+        others[s] = float("inf")
+        assert set(corrupt.neighbours[s].tolist()) == set(others.topk(k, largest=False).indices.tolist())
+
+    codes = _codes(4000, codec.cfg)
+    out, keep = corrupt(codes, torch.Generator().manual_seed(1))
+    swapped = out[:, 0] != codes[:, 0]
+    assert abs(swapped.float().mean().item() - corrupt.swap) < 0.03
+    for i in swapped.nonzero()[:50, 0].tolist():
+        assert out[i, 0].item() in corrupt.neighbours[codes[i, 0]].tolist()
+    moved = out[:, 1:] != codes[:, 1:]
+    assert (out[:, 1:] - codes[:, 1:])[moved].abs().max() == 1
+    assert out[:, 1:].min() >= 0 and out[:, 1:].max() < codec.cfg.acoustic_levels
+    assert 0.5 * corrupt.jitter < moved.float().mean().item() <= corrupt.jitter + 0.02  # edges clamp some moves
+    assert abs((1 - keep.mean().item()) - corrupt.blank) < 0.03
+
+
+def test_batch_corrupts_inputs_only_and_no_corruption_means_true_frames():
+    codec = _codec()
+    torch.manual_seed(0)
+    model = VoxtralTTS(tts_config("tiny", codec.cfg))
+    codes = _codes(30, codec.cfg, seed=2)
+    item = Item("c", "s", torch.arange(5), codes, torch.arange(30) // 6)
+    ref = _codes(10, codec.cfg, seed=3)
+    clean = Batch(model, [item], [ref])
+    noisy = Batch(model, [item], [ref], InputCorruption.from_codec(codec, swap=0.5),
+                  torch.Generator().manual_seed(0))
+    assert torch.equal(torch.cat(clean.sem_tgt), torch.cat(noisy.sem_tgt))
+    assert torch.equal(torch.cat(clean.sem_tgt)[:-1], codes[:, 0] + N_SPECIAL)
+    assert torch.equal(torch.cat(clean.ac_tgt), torch.cat(noisy.ac_tgt))
+    p0 = clean.sem_pos[0][0].item()
+    assert torch.equal(clean.x[0, :p0], noisy.x[0, :p0])  # the voice prompt and text stay clean
+    assert not torch.equal(clean.x[0, p0 + 1:], noisy.x[0, p0 + 1:])  # the fed-back frames do not
