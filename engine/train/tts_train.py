@@ -12,7 +12,9 @@ Exposure bias: the model memorises the true frames of its training sentences, an
 own it is fed its own near-miss tokens, which derail what follows. So the *input* frames (never the
 targets or the voice prompt) are corrupted the way its own predictions are wrong (``InputCorruption``):
 a share of semantic tokens is swapped for one of the codec's nearest codebook entries, acoustic levels
-are jittered, and a few frames are blanked so the text stream has to carry the words.
+are jittered, and a few frames are blanked so the text stream has to carry the words. A share of the
+prompt's text units is swapped too (the aligned stream stays true): otherwise the model recognises a
+training sentence from its prompt and recalls its frames instead of reading the unit under the pointer.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from engine.codec.voxtral_codec import VoxtralCodec
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_decode
 from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
+from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
@@ -46,6 +49,7 @@ SEMANTIC_SWAP = 0.3  # share of input frames whose semantic token becomes a near
 NEIGHBOURS = 8  # nearest codebook entries (codec semantic space) a swapped token is drawn from
 ACOUSTIC_JITTER = 0.2  # share of input acoustic values moved one FSQ level
 FRAME_BLANK = 0.1  # share of input frames whose embedding is zeroed
+TEXT_SWAP = 0.15  # share of the prompt's text units swapped for a random unit
 
 
 @dataclass
@@ -57,14 +61,21 @@ class InputCorruption:
     swap: float = SEMANTIC_SWAP
     jitter: float = ACOUSTIC_JITTER
     blank: float = FRAME_BLANK
+    text: float = TEXT_SWAP
 
     @classmethod
-    def from_codec(cls, codec: VoxtralCodec, swap: float = SEMANTIC_SWAP, jitter: float = ACOUSTIC_JITTER,
-                   blank: float = FRAME_BLANK) -> "InputCorruption":
+    def from_codec(cls, codec: VoxtralCodec, scale: float = 1.0) -> "InputCorruption":
+        """The codec's nearest-neighbour table; ``scale`` multiplies every default share."""
         cb = codec.quantizer.semantic_codebook.codebook.detach().float()  # (S, semantic_dim)
         dist = torch.cdist(cb, cb).fill_diagonal_(float("inf"))
         k = min(NEIGHBOURS, len(cb) - 1)
-        return cls(dist.topk(k, largest=False).indices, codec.cfg.acoustic_levels, swap, jitter, blank)
+        return cls(dist.topk(k, largest=False).indices, codec.cfg.acoustic_levels, SEMANTIC_SWAP * scale,
+                   ACOUSTIC_JITTER * scale, FRAME_BLANK * scale, TEXT_SWAP * scale)
+
+    def prompt_text(self, units: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """SYMBOLS indices [L] -> the same with a share swapped for random units (prompt only)."""
+        swap = torch.rand(units.shape, generator=generator) < self.text
+        return torch.where(swap, torch.randint(0, len(SYMBOLS), units.shape, generator=generator), units)
 
     def __call__(self, codes: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw codes [T, 1 + K] -> (corrupted raw codes [T, 1 + K], frame keep mask [T, 1] float)."""
@@ -134,7 +145,8 @@ class Batch:
         for b, (it, ref) in enumerate(zip(items, refs)):
             text = (it.units + tok.text_offset).long()
             voice = model.voice_rows(ref)  # (N + 1, D)
-            ids = model.prompt_ids(text.tolist(), voice.shape[0])
+            prompt_text = text if corrupt is None else corrupt.prompt_text(it.units, generator).long() + tok.text_offset
+            ids = model.prompt_ids(prompt_text.tolist(), voice.shape[0])
             x = model.embed_prompt(ids, voice)[0]  # (P, D)
             if corrupt is None:
                 frames = model.audio_embeddings(it.codes.long() + N_SPECIAL)  # (T, D)
@@ -252,8 +264,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
 
     corrupt = None
     if input_noise > 0:
-        corrupt = InputCorruption.from_codec(codec, SEMANTIC_SWAP * input_noise, ACOUSTIC_JITTER * input_noise,
-                                             FRAME_BLANK * input_noise)
+        corrupt = InputCorruption.from_codec(codec, input_noise)
 
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)

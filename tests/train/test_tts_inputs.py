@@ -51,11 +51,27 @@ def test_batch_corrupts_inputs_only_and_no_corruption_means_true_frames():
     item = Item("c", "s", torch.arange(5), codes, torch.arange(30) // 6)
     ref = _codes(10, codec.cfg, seed=3)
     clean = Batch(model, [item], [ref])
-    noisy = Batch(model, [item], [ref], InputCorruption.from_codec(codec, swap=0.5),
-                  torch.Generator().manual_seed(0))
+    corrupt = InputCorruption.from_codec(codec)
+    corrupt.text = 0.5
+    noisy = Batch(model, [item], [ref], corrupt, torch.Generator().manual_seed(0))
     assert torch.equal(torch.cat(clean.sem_tgt), torch.cat(noisy.sem_tgt))
     assert torch.equal(torch.cat(clean.sem_tgt)[:-1], codes[:, 0] + N_SPECIAL)
     assert torch.equal(torch.cat(clean.ac_tgt), torch.cat(noisy.ac_tgt))
     p0 = clean.sem_pos[0][0].item()
-    assert torch.equal(clean.x[0, :p0], noisy.x[0, :p0])  # the voice prompt and text stay clean
-    assert not torch.equal(clean.x[0, p0 + 1:], noisy.x[0, p0 + 1:])  # the fed-back frames do not
+    n_voice = len(ref) + 1
+    voice = slice(2, 2 + n_voice)  # after [BOS] [BEGIN_AUDIO]
+    text = slice(3 + n_voice, p0 - 1)  # after [NEXT_AUDIO_TEXT], before [REPEAT_AUDIO_TEXT]
+    assert torch.equal(clean.x[0, voice], noisy.x[0, voice])  # the voice prompt stays clean
+    assert not torch.equal(clean.x[0, text], noisy.x[0, text])  # the prompt's text does not
+    assert not torch.equal(clean.x[0, p0 + 1:], noisy.x[0, p0 + 1:])  # nor do the fed-back frames
+
+
+def test_prompt_text_swaps_a_share_of_units_for_valid_ones():
+    from engine.phonemes import SYMBOLS
+
+    corrupt = InputCorruption.from_codec(_codec())
+    units = torch.randint(0, len(SYMBOLS), (5000,), generator=torch.Generator().manual_seed(0))
+    out = corrupt.prompt_text(units, torch.Generator().manual_seed(1))
+    assert out.min() >= 0 and out.max() < len(SYMBOLS)
+    changed = (out != units).float().mean().item()  # a swap may draw the same unit back
+    assert corrupt.text * (1 - 2 / len(SYMBOLS)) - 0.03 < changed < corrupt.text + 0.01
