@@ -83,7 +83,9 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              f"semantic softmax head, 3-token flow-matching head (dim {cfg.tts.flow.dim}, {cfg.tts.flow.n_layers} layers) "
              "with classifier-free guidance against a zeroed hidden state, the Voxtral prompt layout "
              "`[BOS][BEGIN_AUDIO][AUDIO]*N[NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT][BEGIN_AUDIO]` with the voice as "
-             "the reference clip's frames.",
+             "the reference clip's frames. Trained with its fed-back input frames corrupted the way its own "
+             "predictions are wrong (near-neighbour semantic tokens, jittered acoustic levels, blanked frames, "
+             "swapped prompt text; targets stay true), against exposure bias.",
              "- **Text**: phones from the CMU pronouncing dictionary (`lexicon.txt.gz`, BSD-2-Clause, from "
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "
              "unknown words are split into known words or spelled. No GPL code runs in the product.",
