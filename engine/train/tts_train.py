@@ -58,10 +58,10 @@ class InputCorruption:
 
     neighbours: torch.Tensor  # (S, NEIGHBOURS) raw semantic ids, nearest first (self excluded)
     levels: int
-    swap: float = SEMANTIC_SWAP
-    jitter: float = ACOUSTIC_JITTER
-    blank: float = FRAME_BLANK
-    text: float = TEXT_SWAP
+    swap: float  # shares, as above; from_codec scales the defaults
+    jitter: float
+    blank: float
+    text: float
 
     @classmethod
     def from_codec(cls, codec: VoxtralCodec, scale: float = 1.0) -> "InputCorruption":
