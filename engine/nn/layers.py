@@ -121,7 +121,12 @@ class Attention(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    """Pre-norm block: x + attn(norm(x)), then h + ffn(norm(h))."""
+    """Pre-norm block: x + attn(norm(x)), then h + ffn(norm(h)).
+
+    ``residual_dropout`` is a training knob, not part of the saved model: it drops a share of each branch's
+    output before the residual add while the module is in training mode (``timbre train tts --dropout``)."""
+
+    residual_dropout: float = 0.0
 
     def __init__(self, dim: int, n_heads: int, n_kv_heads: int, head_dim: int, hidden_dim: int,
                  eps: float) -> None:
@@ -133,5 +138,6 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, freqs: torch.Tensor | None = None, cache: KVCache | None = None,
                 layer: int = 0, causal: bool = False) -> torch.Tensor:
-        h = x + self.attention(self.attention_norm(x), freqs, cache, layer, causal)
-        return h + self.feed_forward(self.ffn_norm(h))
+        p = self.residual_dropout if self.training else 0.0
+        h = x + F.dropout(self.attention(self.attention_norm(x), freqs, cache, layer, causal), p)
+        return h + F.dropout(self.feed_forward(self.ffn_norm(h)), p)

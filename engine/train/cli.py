@@ -42,6 +42,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
     tts.add_argument("--input-noise", type=float, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
+    tts.add_argument("--dropout", type=float, default=0.0,
+                     help="residual dropout in the backbone while training (against memorising sentences)")
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -99,7 +101,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
-                  input_noise=args.input_noise)
+                  input_noise=args.input_noise, dropout=args.dropout)
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder

@@ -40,6 +40,8 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run:
             line += f" --out data/runs/{folder.name} --steps {state['step']}"
             if stage == "tts":  # runs from before the input corruption existed trained on true frames
                 line += f" --input-noise {state.get('extra', {}).get('input_noise', 0.0):g}"
+                if state.get("extra", {}).get("dropout"):
+                    line += f" --dropout {state['extra']['dropout']:g}"
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
             if stage == "tts" and i == len(chain) - 1 and decoder_run is None:
@@ -85,7 +87,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "`[BOS][BEGIN_AUDIO][AUDIO]*N[NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT][BEGIN_AUDIO]` with the voice as "
              "the reference clip's frames. Trained with its fed-back input frames corrupted the way its own "
              "predictions are wrong (near-neighbour semantic tokens, jittered acoustic levels, blanked frames, "
-             "swapped prompt text; targets stay true), against exposure bias.",
+             "swapped prompt text; targets stay true), against exposure bias; later runs also with residual dropout "
+             "in the backbone (`--dropout`) against memorising the training sentences.",
              "- **Text**: phones from the CMU pronouncing dictionary (`lexicon.txt.gz`, BSD-2-Clause, from "
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "
              "unknown words are split into known words or spelled. No GPL code runs in the product.",

@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from safetensors.torch import save_file
 
 from engine.atomic import write_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_decode
+from engine.nn.layers import TransformerBlock
 from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
@@ -223,16 +225,26 @@ def sample_items(items: list[Item], by_speaker: dict[str, list[int]], rng: np.ra
     return chosen, refs
 
 
+def set_residual_dropout(module: nn.Module, p: float) -> None:
+    """Residual dropout ``p`` in every transformer block under ``module`` (active in training mode only)."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {p}")
+    for block in module.modules():
+        if isinstance(block, TransformerBlock):
+            block.residual_dropout = p
+
+
 def lr_at(step: int, total: int) -> float:
     return cosine_lr(step, total, peak=1e-3, warmup=300, floor=0.05)
 
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
-              input_noise: float = 1.0) -> dict[str, float]:
+              input_noise: float = 1.0, dropout: float = 0.0) -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
     new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt).
-    ``input_noise`` scales the input-frame corruption shares (0: true frames only)."""
+    ``input_noise`` scales the input-frame corruption shares (0: true frames only); ``dropout`` is the
+    backbone's residual dropout during training (against memorising the training sentences)."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -249,6 +261,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     codes, items, by_speaker = read_corpus()
     torch.manual_seed(seed)
     model = VoxtralTTS(tts_config(size, codec.cfg))
+    set_residual_dropout(model.backbone, dropout)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     state = load_checkpoint(out, {"tts": model}, opt)
     if state is None and init is not None:
@@ -270,7 +283,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
         return tts_losses(model, Batch(model, chosen, refs, corrupt, gen), gen)
 
-    extra = {**run_extra(size, state, init), "codec": str(codec_dir), "input_noise": input_noise}
+    extra = {**run_extra(size, state, init), "codec": str(codec_dir), "input_noise": input_noise, "dropout": dropout}
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, extra, log, rescan)
     codes = corpus["codes"]
     if export is not None:

@@ -15,7 +15,7 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     codec = _run(tmp_path / "codec", 3000, size="mini")
     codec2 = _run(tmp_path / "codec2", 5000, size="mini", init=str(codec))
     tts = _run(tmp_path / "tts", 3000, size="mini", codec=str(codec))
-    tts2 = _run(tmp_path / "tts2", 2000, size="mini", init=str(tts), codec=str(codec2), input_noise=0.5)
+    tts2 = _run(tmp_path / "tts2", 2000, size="mini", init=str(tts), codec=str(codec2), input_noise=0.5, dropout=0.1)
     assert [f.name for f, _ in run_chain(tts2)] == ["tts", "tts2"]
     lines = training_commands(0.7, codec2, tts2)
     assert lines[1] == ".venv/bin/timbre train data --out data/corpus --scale 0.7"
@@ -26,7 +26,7 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
         ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec --out data/runs/tts --steps 3000 "
         "--input-noise 0",
         ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec2 --out data/runs/tts2 --steps 2000 "
-        "--input-noise 0.5 --init data/runs/tts --export assets/timbre-mini",
+        "--input-noise 0.5 --dropout 0.1 --init data/runs/tts --export assets/timbre-mini",
     ]
     assert lines[-1].startswith(".venv/bin/timbre eval")
     decoder = _run(tmp_path / "decoder", 1500, codec=str(codec2), tts=str(tts2))

@@ -5,7 +5,9 @@ import torch
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.nn.tts_model import N_SPECIAL, VoxtralTTS
 from engine.train.sizes import CODEC_SIZES, tts_config
-from engine.train.tts_train import Batch, InputCorruption, Item
+import pytest
+
+from engine.train.tts_train import Batch, InputCorruption, Item, set_residual_dropout
 
 
 def _codec() -> VoxtralCodec:
@@ -75,3 +77,24 @@ def test_prompt_text_swaps_a_share_of_units_for_valid_ones():
     assert out.min() >= 0 and out.max() < len(SYMBOLS)
     changed = (out != units).float().mean().item()  # a swap may draw the same unit back
     assert corrupt.text * (1 - 2 / len(SYMBOLS)) - 0.03 < changed < corrupt.text + 0.01
+
+
+def test_residual_dropout_acts_in_training_mode_only_and_only_where_it_was_set():
+    codec = _codec()
+    torch.manual_seed(0)
+    model = VoxtralTTS(tts_config("tiny", codec.cfg))
+    x = torch.randn(1, 12, model.cfg.backbone.dim)
+    model.eval()
+    before = model.backbone(x)
+    set_residual_dropout(model.backbone, 0.5)
+    assert all(b.residual_dropout == 0.5 for b in model.backbone.layers)
+    assert all(b.residual_dropout == 0.0 for b in model.acoustic_transformer.modules() if hasattr(b, "residual_dropout"))
+    assert torch.equal(model.backbone(x), before)  # inference is untouched
+    model.train()
+    torch.manual_seed(1)
+    a = model.backbone(x)
+    torch.manual_seed(2)
+    b = model.backbone(x)
+    assert not torch.allclose(a, b) and not torch.allclose(a, before)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        set_residual_dropout(model.backbone, 1.0)
