@@ -87,11 +87,14 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
 
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         chosen, refs = sample_items(items, by_speaker, rng, batch)
-        predicted = predicted_codes(tts, chosen, refs, gen)
+        starts = [int(rng.integers(0, len(it.codes) - CROP_FRAMES + 1)) for it in chosen]
+        # the TTS samples only the clips whose crop decodes its values (the costly pass of a step)
+        picked = [i for i in range(len(chosen)) if rng.random() < PREDICTED_SHARE]
+        predicted = dict(zip(picked, predicted_codes(tts, [chosen[i] for i in picked], [refs[i] for i in picked],
+                                                     gen))) if picked else {}
         latents, targets = [], []
-        for it, pred in zip(chosen, predicted):
-            a = int(rng.integers(0, len(it.codes) - CROP_FRAMES + 1))
-            crop = (pred if rng.random() < PREDICTED_SHARE else it.codes)[a:a + CROP_FRAMES]
+        for i, (it, a) in enumerate(zip(chosen, starts)):
+            crop = predicted.get(i, it.codes)[a:a + CROP_FRAMES]
             latents.append(codec.quantizer.decode(crop.T[None].long())[0])
             f = features[it.clip][a * STEPS_PER_FRAME:(a + CROP_FRAMES) * STEPS_PER_FRAME]
             targets.append(torch.from_numpy(np.ascontiguousarray(f.T)))
