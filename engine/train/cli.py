@@ -10,6 +10,14 @@ DEFAULT_DATA = "data/corpus"
 DEFAULT_RUNS = "data/runs"
 
 
+def _share(text: str) -> float:
+    """A fraction in [0, 1), checked before any stage loads its corpus."""
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="rebuild the built-in model: corpus, codec, TTS")
     stages = train.add_subparsers(dest="stage", required=True)
@@ -42,7 +50,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
     tts.add_argument("--input-noise", type=float, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
-    tts.add_argument("--dropout", type=float, default=0.0,
+    tts.add_argument("--dropout", type=_share, default=0.0,
                      help="residual dropout in the backbone while training (against memorising sentences)")
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")

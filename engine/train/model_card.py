@@ -87,8 +87,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "`[BOS][BEGIN_AUDIO][AUDIO]*N[NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT][BEGIN_AUDIO]` with the voice as "
              "the reference clip's frames. Trained with its fed-back input frames corrupted the way its own "
              "predictions are wrong (near-neighbour semantic tokens, jittered acoustic levels, blanked frames, "
-             "swapped prompt text; targets stay true), against exposure bias; later runs also with residual dropout "
-             "in the backbone (`--dropout`) against memorising the training sentences.",
+             "swapped prompt text; targets stay true), against exposure bias"
+             + ("; runs marked `--dropout` also with residual dropout in the backbone, against memorising the "
+                "training sentences." if any(st.get("extra", {}).get("dropout") for _, st in run_chain(tts_run))
+                else "."),
              "- **Text**: phones from the CMU pronouncing dictionary (`lexicon.txt.gz`, BSD-2-Clause, from "
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "
              "unknown words are split into known words or spelled. No GPL code runs in the product.",

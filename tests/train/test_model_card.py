@@ -40,3 +40,24 @@ def test_a_run_that_names_itself_as_its_init_is_listed_once(tmp_path):
     loop = _run(tmp_path / "codec", 10)
     (loop / "state.json").write_text(json.dumps({"format_version": 1, "step": 10, "extra": {"init": str(loop)}}))
     assert [f.name for f, _ in run_chain(loop)] == ["codec"]
+
+
+def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from engine.train.model_card import write_model_card
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    losses = {"loss": 1.0}
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses=losses)
+    plain = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses=losses, input_noise=1.0)
+    dropped = _run(tmp_path / "tts2", 50, size="tiny", codec=str(codec), losses=losses, init=str(plain),
+                   input_noise=1.5, dropout=0.1)
+    card = write_model_card(model, tmp_path / "no-corpus", codec, plain, None, 0.7).read_text(encoding="utf-8")
+    assert "against exposure bias." in card and "--dropout" not in card
+    card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
+    assert "runs marked `--dropout` also with residual dropout" in card
+    assert "--input-noise 1.5 --dropout 0.1 --init data/runs/tts --export assets/timbre-mini" in card

@@ -98,3 +98,12 @@ def test_residual_dropout_acts_in_training_mode_only_and_only_where_it_was_set()
     assert not torch.allclose(a, b) and not torch.allclose(a, before)
     with pytest.raises(ValueError, match="dropout must be in"):
         set_residual_dropout(model.backbone, 1.0)
+
+
+def test_a_dropout_outside_zero_to_one_is_refused_before_any_work(capsys):
+    from engine.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "tts", "--data", "/nonexistent", "--dropout", "1.5"])
+    assert exit_.value.code == 2
+    assert "--dropout: must be in [0, 1), got 1.5" in capsys.readouterr().err
