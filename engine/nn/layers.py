@@ -138,6 +138,6 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, freqs: torch.Tensor | None = None, cache: KVCache | None = None,
                 layer: int = 0, causal: bool = False) -> torch.Tensor:
-        p = self.residual_dropout if self.training else 0.0
-        h = x + F.dropout(self.attention(self.attention_norm(x), freqs, cache, layer, causal), p)
-        return h + F.dropout(self.feed_forward(self.ffn_norm(h)), p)
+        p = self.residual_dropout
+        h = x + F.dropout(self.attention(self.attention_norm(x), freqs, cache, layer, causal), p, self.training)
+        return h + F.dropout(self.feed_forward(self.ffn_norm(h)), p, self.training)

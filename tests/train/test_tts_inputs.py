@@ -1,12 +1,11 @@
 """The TTS's input frames are corrupted like its own predictions (exposure bias); targets stay true."""
 
+import pytest
 import torch
 
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.nn.tts_model import N_SPECIAL, VoxtralTTS
 from engine.train.sizes import CODEC_SIZES, tts_config
-import pytest
-
 from engine.train.tts_train import Batch, InputCorruption, Item, set_residual_dropout
 
 
