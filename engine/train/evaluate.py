@@ -204,7 +204,17 @@ def render_markdown(r: dict) -> str:
     if "steps" in r:
         lines += ["", "| steps | WER | similarity | DNSMOS |", "|---|---|---|---|"]
         lines += [f"| {s} | {v['wer']:.3f} | {v['similarity']:.3f} | {v['dnsmos']:.2f} |" for s, v in r["steps"].items()]
-    s = r["speed"]
-    lines += ["", f"Speed ({s['threads']} threads, {s['steps']} steps): model RTF {s['model']['rtf']:.3f}, first audio "
-                  f"{s['model']['first_audio_s'] * 1000:.0f} ms; piper joe: {json.dumps(s['piper_joe'])}", ""]
+    lines += ["", *speed_lines(r["speed"]), ""]
     return "\n".join(lines)
+
+
+def speed_lines(s: dict) -> list[str]:
+    """The speed table: the model next to piper joe measured in the same run, and their ratio."""
+    m, p = s["model"], s["piper_joe"]
+    lines = [f"Speed ({s['threads']} threads, {s['steps']} steps, one sentence)", "",
+             "| | real-time factor | first audio |", "|---|---|---|",
+             f"| model | {m['rtf']:.3f} | {m['first_audio_s'] * 1000:.0f} ms |"]
+    if "error" in p:
+        return lines + ["", f"piper joe could not be measured: {p['error']}"]
+    return lines + [f"| piper joe | {p['rtf']:.3f} | {p['first_audio_s'] * 1000:.0f} ms |",
+                    f"| model / piper joe | {m['rtf'] / p['rtf']:.2f} | {m['first_audio_s'] / p['first_audio_s']:.2f} |"]
