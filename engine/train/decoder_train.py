@@ -101,7 +101,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets))
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
-    extra = {"codec": str(codec_dir), "tts": str(tts_dir)}
+    extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir)}
     avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
     codec.eval()
     export_codec(out, codec)

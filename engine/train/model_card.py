@@ -26,14 +26,40 @@ def run_chain(run: Path) -> list[tuple[Path, dict]]:
     return chain[::-1]
 
 
-def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run: Path | None = None) -> list[str]:
-    """The commands that rebuild the model, one per run in the chain of each stage."""
-    lines = ["make setup", f".venv/bin/timbre train data --out data/corpus --scale {scale}"]
+def corpus_scale(folder: Path, fallback: float) -> float:
+    """The ``--scale`` a corpus was made with: its plan's counts against the base plan (``fallback``
+    when the corpus is not on this machine)."""
+    from engine.train.corpus import CorpusError, read_plan
+    from engine.train.data import Plan
+
+    try:
+        counts = read_plan(folder)["counts"]
+    except CorpusError:
+        return fallback
+    base = Plan().counts
+    ratios = sorted(n / base[s] for s, n in counts.items() if s in base)
+    return round(ratios[len(ratios) // 2], 2) if ratios else fallback
+
+
+def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
+                      decoder_run: Path | None = None) -> list[str]:
+    """The commands that rebuild the model, one per run in the chain of each stage. Each run names the
+    corpus it trained on (``data`` for runs from before runs recorded it); every corpus gets its
+    ``timbre train data`` line, its scale read from its plan (``scale`` where it is not here)."""
+    corpora: dict[str, Path] = {}
+
+    def corpus_of(state: dict) -> str:
+        folder = Path(state.get("extra", {}).get("data", data))
+        name = f"data/{folder.name}"
+        corpora.setdefault(name, folder)
+        return name
+
+    lines = []
     for stage, run in (("codec", codec_run), ("tts", tts_run)):
         previous = None
         chain = run_chain(run)
         for i, (folder, state) in enumerate(chain):
-            line = f".venv/bin/timbre train {stage} --data data/corpus"
+            line = f".venv/bin/timbre train {stage} --data {corpus_of(state)}"
             if stage == "tts":
                 codec = Path(state.get("extra", {}).get("codec", codec_run))
                 line += f" --codec data/runs/{codec.name}"
@@ -50,11 +76,13 @@ def training_commands(scale: float, codec_run: Path, tts_run: Path, decoder_run:
             previous = folder
     if decoder_run is not None:
         state = read_run_state(decoder_run)
-        lines.append(f".venv/bin/timbre train decoder --data data/corpus --codec data/runs/{codec_run.name} "
+        lines.append(f".venv/bin/timbre train decoder --data {corpus_of(state)} --codec data/runs/{codec_run.name} "
                      f"--tts data/runs/{tts_run.name} --out data/runs/{decoder_run.name} --steps {state['step']} "
                      "--export assets/timbre-mini")
-    lines.append(".venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval")
-    return lines
+    lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data {corpus_of({})} --out data/eval")
+    made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
+            for name, folder in corpora.items()]
+    return ["make setup", *made, *lines]
 
 
 def _decoder_line(decoder_run: Path | None) -> list[str]:
@@ -100,6 +128,9 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
              "longest training clip; `default` is piper joe. Any clip can be cloned through the codec's encoder.",
              ""]
+    commands = training_commands(data, scale, codec_run, tts_run, decoder_run)
+    corpora = list(dict.fromkeys(line.split(" --data ")[1].split()[0] for line in commands
+                                 if " train " in line and " --data " in line))  # the runs' corpora
     if manifest:
         clips = manifest["clips"]
         hours = sum(c["seconds"] for c in clips if c["split"] == "train") / 3600
@@ -111,6 +142,11 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
                   f"{', '.join(manifest['held_out_speakers'])}.", "",
                   "| speaker | training clips |", "|---|---|"]
         lines += [f"| {s} | {n} |" for s, n in sorted(speakers.items())]
+        if len(corpora) > 1:
+            lines += ["", f"The runs of this model trained on {len(corpora)} corpora ({', '.join(corpora)}), made by "
+                      "the same command at different scales: the same voices, licences, sentence pool and held-out "
+                      f"sentences and voice. The table counts `data/{data.name}`; the commands below name each "
+                      "run's corpus."]
         lines += ["", "Speakers with `~` are the base voice warped by WORLD analysis/synthesis (pitch, formant and "
                   "tempo factors in the manifest).", "", "### Sources and licences", ""]
         for v, info in manifest["voices"].items():
@@ -126,7 +162,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):", "", "```bash",
-              *training_commands(scale, codec_run, tts_run, decoder_run), "```", ""]
+              *commands, "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]

@@ -2,6 +2,9 @@
 
 import json
 
+from pathlib import Path
+
+from engine.train.data import Plan
 from engine.train.model_card import run_chain, training_commands
 
 
@@ -17,7 +20,7 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     tts = _run(tmp_path / "tts", 3000, size="mini", codec=str(codec))
     tts2 = _run(tmp_path / "tts2", 2000, size="mini", init=str(tts), codec=str(codec2), input_noise=0.5, dropout=0.1)
     assert [f.name for f, _ in run_chain(tts2)] == ["tts", "tts2"]
-    lines = training_commands(0.7, codec2, tts2)
+    lines = training_commands(Path("data/corpus"), 0.7, codec2, tts2)
     assert lines[1] == ".venv/bin/timbre train data --out data/corpus --scale 0.7"
     assert lines[2:6] == [
         ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec --steps 3000",
@@ -30,10 +33,34 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     ]
     assert lines[-1].startswith(".venv/bin/timbre eval")
     decoder = _run(tmp_path / "decoder", 1500, codec=str(codec2), tts=str(tts2))
-    with_decoder = training_commands(0.7, codec2, tts2, decoder)
+    with_decoder = training_commands(Path("data/corpus"), 0.7, codec2, tts2, decoder)
     assert not with_decoder[5].endswith("--export assets/timbre-mini")  # the decoder stage exports instead
     assert with_decoder[6] == (".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec2 "
                                "--tts data/runs/tts2 --out data/runs/decoder --steps 1500 --export assets/timbre-mini")
+
+
+def test_each_run_names_the_corpus_it_trained_on_and_each_corpus_its_scale(tmp_path):
+    def corpus(name, scale):
+        folder = tmp_path / name
+        folder.mkdir()
+        plan = {"format_version": 1, "counts": Plan().scaled(scale).counts, "held_out_speakers": ["flite-rms"]}
+        (folder / "plan.json").write_text(json.dumps(plan))
+        return folder
+
+    small, large = corpus("corpus", 0.7), corpus("corpus25", 2.5)
+    codec = _run(tmp_path / "codec", 3000, data=str(small))
+    tts = _run(tmp_path / "tts", 3000, codec=str(codec), input_noise=1.0)  # from before runs recorded their corpus
+    tts2 = _run(tmp_path / "tts2", 2000, codec=str(codec), init=str(tts), input_noise=1.5, data=str(large))
+    decoder = _run(tmp_path / "decoder", 1200, data=str(large), codec=str(codec), tts=str(tts2))
+    lines = training_commands(small, 1.0, codec, tts2, decoder)
+    assert lines[1:3] == [".venv/bin/timbre train data --out data/corpus --scale 0.7",
+                          ".venv/bin/timbre train data --out data/corpus25 --scale 2.5"]
+    assert [line.split(" --data ")[1].split()[0] for line in lines[3:]] == [
+        "data/corpus", "data/corpus", "data/corpus25", "data/corpus25", "data/corpus"]
+    # a corpus that is not on this machine takes the scale it was given
+    assert training_commands(tmp_path / "gone", 1.0, codec, tts)[1:3] == [
+        ".venv/bin/timbre train data --out data/corpus --scale 0.7",
+        ".venv/bin/timbre train data --out data/gone --scale 1"]
 
 
 def test_a_run_that_names_itself_as_its_init_is_listed_once(tmp_path):
@@ -44,7 +71,6 @@ def test_a_run_that_names_itself_as_its_init_is_listed_once(tmp_path):
 
 def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     import shutil
-    from pathlib import Path
 
     from engine.train.model_card import write_model_card
 
@@ -61,3 +87,29 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
     assert "runs marked `--dropout` also with residual dropout" in card
     assert "--input-noise 1.5 --dropout 0.1 --init data/runs/tts --export assets/timbre-mini" in card
+
+
+def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
+    import shutil
+
+    from engine.train.model_card import write_model_card
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    large = tmp_path / "corpus25"
+    large.mkdir()
+    clip = {"seconds": 3.0, "split": "train", "speaker": "flite-slt"}
+    manifest = {"format_version": 1, "created": "2026-11-24", "clips": [clip] * 4, "sentences": [{}] * 30,
+                "held_out_speakers": ["flite-rms"], "voices": {"flite-slt": {"engine": "flite", "arg": "slt",
+                                                                             "licence": "BSD-style"}}}
+    (large / "manifest.json").write_text(json.dumps(manifest))
+    losses = {"loss": 1.0}
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses=losses, data=str(tmp_path / "corpus"))
+    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses=losses, data=str(large))
+    card = write_model_card(model, large, codec, tts, None, 0.7).read_text(encoding="utf-8")
+    assert "| flite-slt | 4 |" in card
+    assert "trained on 2 corpora (data/corpus, data/corpus25)" in card
+    single = _run(tmp_path / "tts2", 100, size="tiny", codec=str(codec), losses=losses, data=str(tmp_path / "corpus"))
+    card = write_model_card(model, large, codec, single, None, 0.7).read_text(encoding="utf-8")
+    assert "corpora" not in card
