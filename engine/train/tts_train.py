@@ -19,6 +19,8 @@ training sentence from its prompt and recalls its frames instead of reading the 
 
 from __future__ import annotations
 
+import shutil
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,6 +251,9 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
     codec_hash = file_hash(codec_dir / CODEC_FILE)
+    if init is not None and (init / CODES_FILE).is_file() and not (out / CODES_FILE).exists():
+        # the init run's encoded corpus (minutes per 10k clips); encode_corpus ignores it if its codec differs
+        write_atomic(out / CODES_FILE, lambda p: shutil.copyfile(init / CODES_FILE, p))
 
     def read_corpus() -> tuple[dict[str, torch.Tensor], list[Item], dict[str, list[int]]]:
         clips = load_clips(data, "train")
