@@ -207,7 +207,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
         feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
         return trainer.losses(feats, units, gen)
 
-    extra = {**run_extra(size, state, init), "data": str(data)}
+    extra = run_extra(size, state, init, data)
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)

@@ -216,5 +216,5 @@ def speed_lines(s: dict) -> list[str]:
              f"| model | {m['rtf']:.3f} | {m['first_audio_s'] * 1000:.0f} ms |"]
     if "error" in p:
         return lines + ["", f"piper joe could not be measured: {p['error']}"]
-    return lines + [f"| piper joe | {p['rtf']:.3f} | {p['first_audio_s'] * 1000:.0f} ms |",
-                    f"| model / piper joe | {m['rtf'] / p['rtf']:.2f} | {m['first_audio_s'] / p['first_audio_s']:.2f} |"]
+    ratio = f"| model / piper joe | {m['rtf'] / p['rtf']:.2f} | {m['first_audio_s'] / p['first_audio_s']:.2f} |"
+    return lines + [f"| piper joe | {p['rtf']:.3f} | {p['first_audio_s'] * 1000:.0f} ms |", ratio]

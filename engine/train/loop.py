@@ -27,11 +27,11 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> 
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
-def run_extra(size: str, state: dict | None, init: Path | None) -> dict:
-    """What a run's checkpoints record besides the weights: its size and the run it started from
-    (kept on resume, so the model card can name every run in the chain)."""
+def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> dict:
+    """What a run's checkpoints record besides the weights: its size, its corpus and the run it started
+    from (kept on resume, so the model card can name every run in the chain and what it read)."""
     started_from = (state or {}).get("extra", {}).get("init") or (str(init) if init is not None else None)
-    return {"size": size, **({"init": started_from} if started_from else {})}
+    return {"size": size, "data": str(data), **({"init": started_from} if started_from else {})}
 
 
 def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], opt: torch.optim.Optimizer,

@@ -41,25 +41,36 @@ def corpus_scale(folder: Path, fallback: float) -> float:
     return round(ratios[len(ratios) // 2], 2) if ratios else fallback
 
 
+def run_corpus(state: dict, default: Path) -> Path:
+    """The corpus a run trained on (``default`` for runs from before runs recorded it)."""
+    return Path(state.get("extra", {}).get("data", default))
+
+
+def trained_corpora(data: Path, codec_run: Path, tts_run: Path, decoder_run: Path | None = None) -> dict[str, Path]:
+    """Every corpus the model's runs trained on, in order of first use: its name in the commands -> folder."""
+    states = [st for run in (codec_run, tts_run) for _, st in run_chain(run)]
+    states += [read_run_state(decoder_run)] if decoder_run is not None else []
+    corpora: dict[str, Path] = {}
+    for st in states:
+        folder = run_corpus(st, data)
+        corpora.setdefault(f"data/{folder.name}", folder)
+    return corpora
+
+
 def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                       decoder_run: Path | None = None) -> list[str]:
     """The commands that rebuild the model, one per run in the chain of each stage. Each run names the
-    corpus it trained on (``data`` for runs from before runs recorded it); every corpus gets its
-    ``timbre train data`` line, its scale read from its plan (``scale`` where it is not here)."""
-    corpora: dict[str, Path] = {}
-
-    def corpus_of(state: dict) -> str:
-        folder = Path(state.get("extra", {}).get("data", data))
-        name = f"data/{folder.name}"
-        corpora.setdefault(name, folder)
-        return name
-
+    corpus it trained on (``data`` for runs from before runs recorded it); every corpus, and ``data``
+    for the evaluation, gets its ``timbre train data`` line, its scale read from its plan (``scale``
+    where it is not here)."""
+    corpora = trained_corpora(data, codec_run, tts_run, decoder_run)
+    corpora.setdefault(f"data/{data.name}", data)  # the evaluation's
     lines = []
     for stage, run in (("codec", codec_run), ("tts", tts_run)):
         previous = None
         chain = run_chain(run)
         for i, (folder, state) in enumerate(chain):
-            line = f".venv/bin/timbre train {stage} --data {corpus_of(state)}"
+            line = f".venv/bin/timbre train {stage} --data data/{run_corpus(state, data).name}"
             if stage == "tts":
                 codec = Path(state.get("extra", {}).get("codec", codec_run))
                 line += f" --codec data/runs/{codec.name}"
@@ -76,10 +87,10 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
             previous = folder
     if decoder_run is not None:
         state = read_run_state(decoder_run)
-        lines.append(f".venv/bin/timbre train decoder --data {corpus_of(state)} --codec data/runs/{codec_run.name} "
-                     f"--tts data/runs/{tts_run.name} --out data/runs/{decoder_run.name} --steps {state['step']} "
-                     "--export assets/timbre-mini")
-    lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data {corpus_of({})} --out data/eval")
+        lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
+                     f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
+                     f"--out data/runs/{decoder_run.name} --steps {state['step']} --export assets/timbre-mini")
+    lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             for name, folder in corpora.items()]
     return ["make setup", *made, *lines]
@@ -128,9 +139,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
              "longest training clip; `default` is piper joe. Any clip can be cloned through the codec's encoder.",
              ""]
-    commands = training_commands(data, scale, codec_run, tts_run, decoder_run)
-    corpora = list(dict.fromkeys(line.split(" --data ")[1].split()[0] for line in commands
-                                 if " train " in line and " --data " in line))  # the runs' corpora
+    corpora = list(trained_corpora(data, codec_run, tts_run, decoder_run))
     if manifest:
         clips = manifest["clips"]
         hours = sum(c["seconds"] for c in clips if c["split"] == "train") / 3600
@@ -162,7 +171,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):", "", "```bash",
-              *commands, "```", ""]
+              *training_commands(data, scale, codec_run, tts_run, decoder_run), "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]

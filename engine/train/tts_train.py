@@ -288,7 +288,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
         return tts_losses(model, Batch(model, chosen, refs, corrupt, gen), gen)
 
-    extra = {**run_extra(size, state, init), "data": str(data), "codec": str(codec_dir), "input_noise": input_noise,
+    extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout}
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, extra, log, rescan)
     codes = corpus["codes"]

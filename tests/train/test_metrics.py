@@ -32,7 +32,8 @@ def test_report_markdown_has_every_section():
               "cloning": {"speaker": "x", "clone_similarity": 0.8, "default_similarity": 0.6, "teacher_similarity": 0.9,
                           "clone_wer": 0.3},
               "steps": {"1": row, "8": row},
-              "speed": {"threads": 2, "steps": 8, "model": {"rtf": 0.05, "first_audio_s": 0.05}, "piper_joe": {"rtf": 0.04, "first_audio_s": 0.2}}}
+              "speed": {"threads": 2, "steps": 8, "model": {"rtf": 0.05, "first_audio_s": 0.05},
+                        "piper_joe": {"rtf": 0.04, "first_audio_s": 0.2}}}
     md = render_markdown(report)
     for needle in ("| flite-slt | 0.200", "PESQ-WB 2.10", "Cloning x", "| 8 | 0.200", "| model | 0.050 | 50 ms |",
                    "| piper joe | 0.040 | 200 ms |", "| model / piper joe | 1.25 | 0.25 |"):
