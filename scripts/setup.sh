@@ -14,7 +14,7 @@ APT_PACKAGES=(
   # audio output through PortAudio (sounddevice)
   libportaudio2
   # timbre train: teacher voices (run as external programs), audio tools, text sources
-  flite espeak-ng sox libsox-fmt-all fortunes-min fortunes
+  flite espeak-ng sox libsox-fmt-all fortunes-min fortunes manpages manpages-dev
   # builds webrtcvad (resemblyzer) from source
   gcc python3-dev
 )

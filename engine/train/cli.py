@@ -18,6 +18,13 @@ def _share(text: str) -> float:
     return value
 
 
+def _learning_rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 0.01:
+        raise argparse.ArgumentTypeError(f"must be in (0, 0.01], got {text}")
+    return value
+
+
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="rebuild the built-in model: corpus, codec, TTS")
     stages = train.add_subparsers(dest="stage", required=True)
@@ -28,6 +35,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     data.add_argument("--workers", type=int, default=2)
     data.add_argument("--eval-sentences", type=int, default=30)
     data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--extra-sentences", type=int, default=0,
+                      help="also read this many sentences of the extra pool (more fortune files, the Linux manual "
+                           "pages), each once; adds distinct text without changing the base clips")
 
     codec = stages.add_parser("codec", help="train the WORLD-feature codec")
     codec.add_argument("--data", default=DEFAULT_DATA)
@@ -52,6 +62,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
     tts.add_argument("--dropout", type=_share, default=0.0,
                      help="residual dropout in the backbone while training (against memorising sentences)")
+    tts.add_argument("--lr", type=_learning_rate, default=1e-3,
+                     help="peak learning rate; lower it to continue a run (--init) on more data")
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -95,7 +107,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         base = Plan()
         plan = Plan(base.scaled(args.scale).counts, base.held_out_speakers, args.eval_sentences, base.shard_size,
-                    base.n_generated, args.seed)
+                    base.n_generated, args.seed, args.extra_sentences)
         make_corpus(Path(args.out), plan, args.workers)
         return 0
     if args.stage == "codec":
@@ -109,7 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
-                  input_noise=args.input_noise, dropout=args.dropout)
+                  input_noise=args.input_noise, dropout=args.dropout, lr=args.lr)
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder

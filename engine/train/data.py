@@ -15,7 +15,7 @@ import json
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from engine.phonemes import Lexicon, text_words
 from engine.train.augment import Warp, apply_warp
 from engine.train.progress import Progress
 from engine.train.teachers import VOICES, synthesize
-from engine.train.texts import Sentence, build_sentences
+from engine.train.texts import Sentence, build_extra_sentences, build_sentences
 
 CORPUS_FORMAT_VERSION = 1
 SR = world.SAMPLE_RATE
@@ -58,10 +58,11 @@ class Plan:
     shard_size: int = 100
     n_generated: int = 3000
     seed: int = 0
+    extra_sentences: int = 0  # from the extra pool, each read once by a training speaker (more distinct text)
 
     def scaled(self, scale: float) -> "Plan":
         counts = {k: max(1, int(round(v * scale))) for k, v in self.counts.items()}
-        return Plan(counts, self.held_out_speakers, self.eval_sentences, self.shard_size, self.n_generated, self.seed)
+        return replace(self, counts=counts)
 
 
 WARPS = {
@@ -89,7 +90,10 @@ class Job:
 
 
 def plan_jobs(plan: Plan, n_sentences: int) -> list[list[Job]]:
-    """Shards of jobs; each shard holds one speaker (piper reads a whole shard in one process)."""
+    """Shards of jobs; each shard holds one speaker (piper reads a whole shard in one process).
+
+    Sentences ``n_sentences`` onwards are the extra pool: each is read once, by a training speaker drawn
+    in proportion to the counts, in shards after the base ones (so adding them changes no base shard)."""
     r = random.Random(plan.seed)
     train_ids = list(range(plan.eval_sentences, n_sentences))
     shards: list[list[Job]] = []
@@ -99,9 +103,18 @@ def plan_jobs(plan: Plan, n_sentences: int) -> list[list[Job]]:
         if spk in plan.counts:
             picks = r.sample(train_ids, min(plan.counts[spk], len(train_ids)))
             jobs += [Job(f"{spk}-{k:05d}", spk, s, "train") for k, s in enumerate(picks)]
-        for i in range(0, len(jobs), plan.shard_size):
-            shards.append(jobs[i:i + plan.shard_size])
+        shards += _in_shards(jobs, plan.shard_size)
+    if plan.extra_sentences:
+        readers = random.Random(plan.seed + 1).choices(list(plan.counts), list(plan.counts.values()),
+                                                       k=plan.extra_sentences)
+        for spk in plan.counts:
+            ids = [n_sentences + i for i, who in enumerate(readers) if who == spk]
+            shards += _in_shards([Job(f"{spk}-x{k:05d}", spk, s, "train") for k, s in enumerate(ids)], plan.shard_size)
     return shards
+
+
+def _in_shards(jobs: list[Job], size: int) -> list[list[Job]]:
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
 def trim_and_level(audio: np.ndarray, margin: float = 0.05, rms_db: float = -20.0) -> np.ndarray:
@@ -177,8 +190,15 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
         if not VOICES[speaker(name).voice].available():
             raise RuntimeError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
     write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
-    sentences = build_sentences(Lexicon.read(lexicon_path()), plan.n_generated, plan.seed)
+    lexicon = Lexicon.read(lexicon_path())
+    sentences = build_sentences(lexicon, plan.n_generated, plan.seed)
     shards = plan_jobs(plan, len(sentences))
+    if plan.extra_sentences:
+        extra = build_extra_sentences(lexicon, sentences, plan.seed)
+        if len(extra) < plan.extra_sentences:
+            raise RuntimeError(f"the extra text pool has {len(extra)} sentences, fewer than the "
+                               f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
+        sentences += extra[: plan.extra_sentences]
     todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]
     log(f"corpus: {len(sentences)} sentences, {sum(map(len, shards))} clips in {len(shards)} shards; "
         f"{len(todo)} shards to make")

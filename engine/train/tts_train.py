@@ -236,17 +236,22 @@ def set_residual_dropout(module: nn.Module, p: float) -> None:
             block.residual_dropout = p
 
 
-def lr_at(step: int, total: int) -> float:
-    return cosine_lr(step, total, peak=1e-3, warmup=300, floor=0.05)
+PEAK_LR = 1e-3
+
+
+def lr_schedule(peak: float = PEAK_LR):
+    """Warm up over 300 steps to ``peak``, then cosine down to 5 % of it."""
+    return lambda step, total: cosine_lr(step, total, peak=peak, warmup=300, floor=0.05)
 
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
-              input_noise: float = 1.0, dropout: float = 0.0) -> dict[str, float]:
+              input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR) -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
     new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt).
     ``input_noise`` scales the input-frame corruption shares (0: true frames only); ``dropout`` is the
-    backbone's residual dropout during training (against memorising the training sentences)."""
+    backbone's residual dropout during training (against memorising the training sentences); ``lr`` the
+    peak learning rate (lower it to continue a run with ``init`` on more data without undoing it)."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -289,8 +294,8 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         return tts_losses(model, Batch(model, chosen, refs, corrupt, gen), gen)
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
-             "dropout": dropout}
-    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_at, seed, extra, log, rescan)
+             "dropout": dropout, "lr": lr}
+    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan)
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

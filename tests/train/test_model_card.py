@@ -40,21 +40,22 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
 
 
 def test_each_run_names_the_corpus_it_trained_on_and_each_corpus_its_scale(tmp_path):
-    def corpus(name, scale):
+    def corpus(name, scale, extra=0):
         folder = tmp_path / name
         folder.mkdir()
         plan = {"format_version": 1, "counts": Plan().scaled(scale).counts, "held_out_speakers": ["flite-rms"]}
+        plan |= {"extra_sentences": extra} if extra else {}  # plans from before the extra pool lack it
         (folder / "plan.json").write_text(json.dumps(plan))
         return folder
 
-    small, large = corpus("corpus", 0.7), corpus("corpus25", 2.5)
+    small, large = corpus("corpus", 0.7), corpus("corpus25", 2.5, extra=6000)
     codec = _run(tmp_path / "codec", 3000, data=str(small))
     tts = _run(tmp_path / "tts", 3000, codec=str(codec), input_noise=1.0)  # from before runs recorded their corpus
     tts2 = _run(tmp_path / "tts2", 2000, codec=str(codec), init=str(tts), input_noise=1.5, data=str(large))
     decoder = _run(tmp_path / "decoder", 1200, data=str(large), codec=str(codec), tts=str(tts2))
     lines = training_commands(small, 1.0, codec, tts2, decoder)
     assert lines[1:3] == [".venv/bin/timbre train data --out data/corpus --scale 0.7",
-                          ".venv/bin/timbre train data --out data/corpus25 --scale 2.5"]
+                          ".venv/bin/timbre train data --out data/corpus25 --scale 2.5 --extra-sentences 6000"]
     assert [line.split(" --data ")[1].split()[0] for line in lines[3:]] == [
         "data/corpus", "data/corpus", "data/corpus25", "data/corpus25", "data/corpus"]
     # a corpus that is not on this machine takes the scale it was given
@@ -81,12 +82,13 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     codec = _run(tmp_path / "codec", 100, size="tiny", losses=losses)
     plain = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses=losses, input_noise=1.0)
     dropped = _run(tmp_path / "tts2", 50, size="tiny", codec=str(codec), losses=losses, init=str(plain),
-                   input_noise=1.5, dropout=0.1)
+                   input_noise=1.5, dropout=0.1, lr=3e-4)
     card = write_model_card(model, tmp_path / "no-corpus", codec, plain, None, 0.7).read_text(encoding="utf-8")
     assert "against exposure bias." in card and "--dropout" not in card
     card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
     assert "runs marked `--dropout` also with residual dropout" in card
-    assert "--input-noise 1.5 --dropout 0.1 --init data/runs/tts --export assets/timbre-mini" in card
+    assert "--input-noise 1.5 --dropout 0.1 --lr 0.0003 --init data/runs/tts --export assets/timbre-mini" in card
+    assert card.count(" --lr ") == 1  # the first run used the default peak
 
 
 def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
@@ -110,6 +112,11 @@ def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
     card = write_model_card(model, large, codec, tts, None, 0.7).read_text(encoding="utf-8")
     assert "| flite-slt | 4 |" in card
     assert "trained on 2 corpora (data/corpus, data/corpus25)" in card
+    assert "man-pages" not in card  # no clip reads the extra pool
+    manifest["clips"].append(clip | {"source": "manpage:pipe.7"})
+    (large / "manifest.json").write_text(json.dumps(manifest))
+    card = write_model_card(model, large, codec, tts, None, 0.7).read_text(encoding="utf-8")
+    assert "| flite-slt | 5 |" in card and "Extra text (`--extra-sentences`)" in card and "Linux man-pages" in card
     single = _run(tmp_path / "tts2", 100, size="tiny", codec=str(codec), losses=losses, data=str(tmp_path / "corpus"))
     card = write_model_card(model, large, codec, single, None, 0.7).read_text(encoding="utf-8")
     assert "corpora" not in card
