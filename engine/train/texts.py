@@ -161,34 +161,29 @@ def in_lexicon(text: str, lexicon: Lexicon) -> bool:
     return MIN_WORDS <= len(words) <= MAX_WORDS and all(w in lexicon for w in words)
 
 
-def build_sentences(lexicon: Lexicon, n_generated: int, seed: int, fortune_dir: Path = FORTUNE_DIR) -> list[Sentence]:
-    """Deduplicated, lexicon-covered sentences, shuffled with ``seed``."""
-    seen, out = set(), []
-    raw = fortune_sentences(fortune_dir) + generated_sentences(n_generated, seed)
+def _pool(raw: list[tuple[str, str]], lexicon: Lexicon, seen: set[str], seed: int) -> list[Sentence]:
+    """Sentences of ``raw`` (text, source) that are lexicon-covered and not in ``seen``, shuffled with ``seed``."""
+    licences = {"fortune": FORTUNE_LICENCE, "generated": GENERATED_LICENCE, "manpage": MANPAGE_LICENCE}
+    out = []
     for text, source in raw:
         key = text.lower()
         if key in seen or not in_lexicon(text, lexicon):
             continue
         seen.add(key)
-        lic = FORTUNE_LICENCE if source.startswith("fortune") else GENERATED_LICENCE
-        out.append(Sentence(text, spell_out(text), source, lic))
+        out.append(Sentence(text, spell_out(text), source, licences[source.split(":")[0]]))
     random.Random(seed).shuffle(out)
     return out
+
+
+def build_sentences(lexicon: Lexicon, n_generated: int, seed: int, fortune_dir: Path = FORTUNE_DIR) -> list[Sentence]:
+    """Deduplicated, lexicon-covered sentences, shuffled with ``seed``."""
+    return _pool(fortune_sentences(fortune_dir) + generated_sentences(n_generated, seed), lexicon, set(), seed)
 
 
 def build_extra_sentences(lexicon: Lexicon, base: list[Sentence], seed: int, fortune_dir: Path = FORTUNE_DIR,
                           man_files: list[Path] | None = None) -> list[Sentence]:
     """The extra pool: more fortune files and the Linux manual pages, lexicon-covered, none already in
     ``base``, shuffled with ``seed``. Appended after the base pool, so it changes no base sentence id."""
-    seen, out = {s.text.lower() for s in base}, []
     raw = fortune_sentences(fortune_dir, EXTRA_FORTUNE_FILES)
     raw += manpage_sentences(manpage_files() if man_files is None else man_files)
-    for text, source in raw:
-        key = text.lower()
-        if key in seen or not in_lexicon(text, lexicon):
-            continue
-        seen.add(key)
-        lic = MANPAGE_LICENCE if source.startswith("manpage") else FORTUNE_LICENCE
-        out.append(Sentence(text, spell_out(text), source, lic))
-    random.Random(seed).shuffle(out)
-    return out
+    return _pool(raw, lexicon, {s.text.lower() for s in base}, seed)
