@@ -40,7 +40,7 @@ def test_held_out_sentences_are_mostly_understood(tmp_path):
 
     heard = [_say(tmp_path, text, f"held-out-{i}") for i, text in enumerate(HELD_OUT)]
     wer = metrics.wer(HELD_OUT, heard)
-    # noise (tiny-random) scores about 1.0; the teachers' own audio 0.14-0.29 on the 30 held-out sentences
+    # shipped model: 0.47 here; noise (tiny-random) about 1.0; the teachers' own audio 0.14-0.29 on the 30 held-out
     assert wer <= 0.6, f"WER {wer:.2f}: heard {heard}"
 
 
