@@ -168,9 +168,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
         lines += [f"| {s} | {n} |" for s, n in sorted(speakers.items())]
         if len(corpora) > 1:
             lines += ["", f"The runs of this model trained on {len(corpora)} corpora ({', '.join(corpora)}), made by "
-                      "the same command at different scales: the same voices, licences, sentence pool and held-out "
-                      f"sentences and voice. The table counts `data/{data.name}`; the commands below name each "
-                      "run's corpus."]
+                      "`timbre train data` at different scales: the same voices, licences, base sentence pool and "
+                      "held-out sentences and voice; a corpus whose line below has `--extra-sentences` also reads "
+                      f"that many sentences of the extra pool. The table counts `data/{data.name}`; the commands "
+                      "below name each run's corpus."]
         lines += ["", "Speakers with `~` are the base voice warped by WORLD analysis/synthesis (pitch, formant and "
                   "tempo factors in the manifest).", "", "### Sources and licences", ""]
         for v, info in manifest["voices"].items():
