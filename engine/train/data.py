@@ -184,12 +184,16 @@ def lexicon_path() -> Path:
 
 def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
+    if (out / "plan.json").is_file():  # dropping the extra sentences would drop their clips from the manifest
+        had = json.loads((out / "plan.json").read_text(encoding="utf-8")).get("extra_sentences", 0)
+        if had > plan.extra_sentences:
+            raise RuntimeError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
+                               "this corpus, or use a new --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     for name in list(plan.counts) + list(plan.held_out_speakers):
         if not VOICES[speaker(name).voice].available():
             raise RuntimeError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
-    write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
     lexicon = Lexicon.read(lexicon_path())
     sentences = build_sentences(lexicon, plan.n_generated, plan.seed)
     shards = plan_jobs(plan, len(sentences))
@@ -199,6 +203,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
             raise RuntimeError(f"the extra text pool has {len(extra)} sentences, fewer than the "
                                f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
         sentences += extra[: plan.extra_sentences]
+    write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
     todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]
     log(f"corpus: {len(sentences)} sentences, {sum(map(len, shards))} clips in {len(shards)} shards; "
         f"{len(todo)} shards to make")

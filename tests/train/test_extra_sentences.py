@@ -1,9 +1,12 @@
 """The extra sentence pool (more fortunes, the Linux man pages) and the corpus plan that reads it."""
 
 import gzip
+import json
+
+import pytest
 
 from engine.phonemes import Lexicon
-from engine.train.data import Plan, plan_jobs
+from engine.train.data import Plan, make_corpus, plan_jobs
 from engine.train.texts import Sentence, build_extra_sentences, manpage_sentences, roff_paragraphs
 
 PAGE = r""".TH PIPE 7 2023-02-05 "Linux man-pages 6.03"
@@ -71,3 +74,11 @@ def test_extra_sentences_are_read_once_after_unchanged_base_shards():
     readers = {j.speaker for j in extra}
     assert readers == {"flite-slt", "piper-joe"}
     assert Plan(counts=base.counts, extra_sentences=7).scaled(2).extra_sentences == 7
+
+
+def test_finishing_a_grown_corpus_without_its_extra_sentences_is_refused(tmp_path):
+    plan = Plan(counts={"flite-slt": 3}, extra_sentences=40)
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": 1, "extra_sentences": 40}))
+    with pytest.raises(RuntimeError, match="made with --extra-sentences 40; pass it again"):
+        make_corpus(tmp_path, Plan(counts=plan.counts))
+    assert json.loads((tmp_path / "plan.json").read_text())["extra_sentences"] == 40  # untouched
