@@ -60,7 +60,7 @@ def main(out_dir: str) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     settings_file = Path(tmp) / "settings.json"
-    save(Settings(text=SCRIPT, sampler={"max_seconds": 6.0, "seed": 7, "seed_locked": True}), settings_file)
+    save(Settings(text=SCRIPT, sampler={"max_seconds": 20.0, "seed": 7, "seed_locked": True}), settings_file)
     studio = build_studio(device="cpu", settings_file=settings_file)
     w = studio.window
     w.resize(1560, 960)
