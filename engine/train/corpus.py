@@ -65,6 +65,14 @@ def read_plan(folder: Path) -> dict:
     return plan
 
 
+def plan_extra_sentences(folder: Path) -> int:
+    """The ``--extra-sentences`` the corpus in ``folder`` was made with (0 where there is none)."""
+    try:
+        return int(read_plan(folder).get("extra_sentences", 0))
+    except CorpusError:
+        return 0
+
+
 def load_clips(folder: Path, split: str | None = "train", exclude_held_out: bool = True) -> list[Clip]:
     """Clips of ``split`` (None = all) with their features, from every finished shard (so training can
     start while the corpus is still being made)."""

@@ -27,6 +27,7 @@ from engine.atomic import write_atomic, write_text_atomic
 from engine.codec import world
 from engine.phonemes import Lexicon, text_words
 from engine.train.augment import Warp, apply_warp
+from engine.train.corpus import plan_extra_sentences
 from engine.train.progress import Progress
 from engine.train.teachers import VOICES, synthesize
 from engine.train.texts import Sentence, build_extra_sentences, build_sentences
@@ -184,11 +185,10 @@ def lexicon_path() -> Path:
 
 def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
-    if (out / "plan.json").is_file():  # dropping the extra sentences would drop their clips from the manifest
-        had = json.loads((out / "plan.json").read_text(encoding="utf-8")).get("extra_sentences", 0)
-        if had > plan.extra_sentences:
-            raise RuntimeError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
-                               "this corpus, or use a new --out")
+    had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
+    if had > plan.extra_sentences:
+        raise RuntimeError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
+                           "this corpus, or use a new --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     for name in list(plan.counts) + list(plan.held_out_speakers):

@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
+from engine.train.corpus import plan_extra_sentences
 from engine.train.texts import MANPAGE_LICENCE
 from engine.train.tts_train import PEAK_LR
 
@@ -41,16 +42,6 @@ def corpus_scale(folder: Path, fallback: float) -> float:
     base = Plan().counts
     ratios = sorted(n / base[s] for s, n in counts.items() if s in base)
     return round(ratios[len(ratios) // 2], 2) if ratios else fallback
-
-
-def corpus_extra_sentences(folder: Path) -> int:
-    """The ``--extra-sentences`` a corpus was made with (0 when it is not on this machine)."""
-    from engine.train.corpus import CorpusError, read_plan
-
-    try:
-        return int(read_plan(folder).get("extra_sentences", 0))
-    except CorpusError:
-        return 0
 
 
 def run_corpus(state: dict, default: Path) -> Path:
@@ -106,7 +97,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                      f"--out data/runs/{decoder_run.name} --steps {state['step']} --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
-            + (f" --extra-sentences {n}" if (n := corpus_extra_sentences(folder)) else "")
+            + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")
             for name, folder in corpora.items()]
     return ["make setup", *made, *lines]
 
