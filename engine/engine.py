@@ -41,6 +41,7 @@ from engine.codec import world
 from engine.codec.decode_worker import ChunkDecoder
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
+from engine.nn.backbone_lean import LeanBackbone
 from engine.nn.flow_graph import FlowSampler
 from engine.nn.tts_model import END, N_SPECIAL
 from engine.preset_voices import PresetVoices, preset_id
@@ -63,6 +64,7 @@ class Engine:
         self.model: LoadedModel | None = None
         self.info: ModelInfo | None = None
         self._flow: FlowSampler | None = None
+        self._lean: LeanBackbone | None = None
         self.presets = PresetVoices()
 
     # ---- loading ------------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class Engine:
             world.load_vocoder()  # import pyworld now, not during the first render
         d = cfg.sampling
         self._flow = FlowSampler(m.tts.acoustic_transformer, use_graphs=self.config.cuda_graphs)
+        self._lean = LeanBackbone(m.tts.backbone)
         with torch.inference_mode():
             self._flow.warm_up(d.steps, d.guidance)
         n_params = sum(p.numel() for p in m.tts.parameters()) + sum(p.numel() for p in m.codec.parameters())
@@ -183,7 +186,7 @@ class Engine:
         total = min(sum(caps), max(1, int(round(p.max_seconds * FRAME_RATE))))
         yield Started(request, seed, total)
         gen = torch.Generator().manual_seed(seed)
-        decoder = ChunkDecoder(m.codec, self.config.decode_context, overlap=self.device.type == "cuda")
+        decoder = ChunkDecoder(m.codec, self.config.decode_context)
         frames: list[Frame] = []
         pending: list[torch.Tensor] = []
         audio: list[np.ndarray] = []
@@ -241,7 +244,7 @@ class Engine:
                         pending.clear()
                     yield from emit(wait=not audio)  # the first chunk as soon as it exists, then no waiting
                     yield Progress(i + 1, total, time.perf_counter() - t0)
-                    h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache, stream())
+                    h = tts.feed((raw + N_SPECIAL)[None].to(self.device), cache, stream(), self._lean)
             if pending:
                 decoder.submit(torch.stack(pending))
             yield from emit(wait=True)

@@ -5,7 +5,9 @@ overhead dominates, so the whole integration is captured once per (batch bucket,
 replayed. Buckets are the reference serving code's (vLLM-omni's CUDA-graph acoustic transformer):
 batch 1, 2, 4, 8, 16, 32; a batch is padded up to its bucket. Noise and the guidance weight are graph
 inputs (static buffers), so seeds and guidance change without a new capture. On the CPU, while
-another capture is running, for batches above 32 or when a capture fails, ``sample`` runs eagerly.
+another capture is running, for batches above 32 or when a capture fails, ``sample`` runs eagerly:
+through ``LeanFlow`` (constants hoisted out of the ODE) where graphs are off and the head has one
+layer, else through the head's own ``sample``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.nn.flow_head import AcousticHead
+from engine.nn.flow_lean import LeanFlow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class FlowSampler:
         p = next(head.parameters())
         self.device, self.dtype = p.device, p.dtype
         self.use_graphs = use_graphs and self.device.type == "cuda"
+        self.lean = LeanFlow(head) if not self.use_graphs and len(head.layers) == 1 else None
         self._graphs: dict[tuple[int, int, bool], _Captured | None] = {}
         self._pool = None
         self.replays = 0
@@ -49,7 +53,9 @@ class FlowSampler:
         """h [B, D], noise [B, K] -> x [B, K] and the trajectory [steps + 1, B, K] if asked."""
         b = h.shape[0]
         bucket = next((s for s in self.sizes if s >= b), None)
-        if not self.use_graphs or bucket is None or torch.cuda.is_current_stream_capturing():
+        if not self.use_graphs:
+            return (self.lean or self.head).sample(h, noise, steps, guidance, keep_trajectory)
+        if bucket is None or torch.cuda.is_current_stream_capturing():
             return self.head.sample(h, noise, steps, guidance, keep_trajectory)
         guided = guidance != 1.0
         key = (bucket, steps, guided)

@@ -19,6 +19,7 @@ from engine.nn.fsq import fsq_encode
 from engine.nn.layers import KVCache
 
 if TYPE_CHECKING:
+    from engine.nn.backbone_lean import LeanBackbone
     from engine.nn.flow_graph import FlowSampler
 
 EMPTY, END = 0, 1
@@ -127,12 +128,15 @@ class VoxtralTTS(nn.Module):
             prompt = torch.cat([prompt[:, :-1], prompt[:, -1:] + stream[:, None]], dim=1)
         return self.backbone(prompt, cache)[:, -1]
 
-    def feed(self, levels_model: torch.Tensor, cache: KVCache, stream: torch.Tensor | None = None) -> torch.Tensor:
-        """Codes of one frame in model space [1, 1 + K] (+ aligned-text embedding [1, D]) -> next hidden [1, D]."""
+    def feed(self, levels_model: torch.Tensor, cache: KVCache, stream: torch.Tensor | None = None,
+             lean: "LeanBackbone | None" = None) -> torch.Tensor:
+        """Codes of one frame in model space [1, 1 + K] (+ aligned-text embedding [1, D]) -> next hidden [1, D].
+
+        ``lean`` (built from this model's backbone) runs the position with fused projections."""
         x = self.audio_embeddings(levels_model)
         if stream is not None:
             x = x + stream
-        return self.backbone(x[:, None], cache)[:, -1]
+        return lean.step(x, cache) if lean is not None else self.backbone(x[:, None], cache)[:, -1]
 
     def advance(self, h: torch.Tensor) -> int:
         """Aligned text: how many units the pointer moves after the frame drawn from h [1, D] (greedy)."""

@@ -97,7 +97,8 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--sentences", type=int, default=30)
     ev.add_argument("--voices", help="comma-separated training voices (default: all base voices)")
     ev.add_argument("--steps-table", default="1,2,4,8,16")
-    ev.add_argument("--threads", type=int, default=2)
+    ev.add_argument("--threads", type=int,
+                    help="torch CPU threads (default: the engine's, one fewer than the cores, as users get it)")
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
 
 

@@ -155,10 +155,12 @@ def test_cloning_from_a_clip_is_refused_plainly(voxtral_engine):
 
 
 def test_flow_sampler_on_cpu_is_the_eager_head():
+    """A multi-layer head (the released model's three) runs its own eager ODE on the CPU, bit for bit;
+    one-layer heads take the lean path (tests/engine/test_lean_paths.py)."""
     from engine.config import FlowHeadConfig
     from engine.nn.flow_head import AcousticHead
 
-    head = AcousticHead(FlowHeadConfig(dim=32, n_layers=1, n_heads=4, n_kv_heads=2, head_dim=8, hidden_dim=64),
+    head = AcousticHead(FlowHeadConfig(dim=32, n_layers=3, n_heads=4, n_kv_heads=2, head_dim=8, hidden_dim=64),
                         input_dim=24, acoustic_dim=6, semantic_size=34).eval()
     sampler = FlowSampler(head)
     assert not sampler.use_graphs
