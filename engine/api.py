@@ -91,7 +91,8 @@ class EngineConfig:
 
     model: a built-in model name or a model folder (None = the default built-in model).
     device: auto (CUDA when present), cpu, cuda or cuda:N. dtype: auto (bf16 on CUDA, fp32 on CPU),
-    fp32, bf16 or fp16. threads: torch CPU threads (None = up to 8). decode_context: frames of left
+    fp32, bf16 or fp16. threads: torch CPU threads (None = one fewer than the cores, at most 8; the spare
+core decodes audio while the next frames generate). decode_context: frames of left
     context for streaming codec decode. cuda_graphs: replay the flow head from CUDA graphs on a GPU
     (False runs it eagerly, for comparison).
     """

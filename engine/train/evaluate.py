@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -173,7 +174,7 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
         report["steps"] = table
 
     report["speed"] = {"model": model_speed(engine), "piper_joe": piper_speed(SPEED_TEXT),
-                       "threads": torch.get_num_threads(), "steps": info.default_params.steps}
+                       "threads": torch.get_num_threads(), "cores": os.cpu_count(), "steps": info.default_params.steps}
     log(f"eval speed: {json.dumps(report['speed'])}")
     report["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_text_atomic(out / "report.json", json.dumps(report, indent=1))
@@ -211,7 +212,9 @@ def render_markdown(r: dict) -> str:
 def speed_lines(s: dict) -> list[str]:
     """The speed table: the model next to piper joe measured in the same run, and their ratio."""
     m, p = s["model"], s["piper_joe"]
-    lines = [f"Speed ({s['threads']} threads, {s['steps']} steps, one sentence)", "",
+    threads = f"{s['threads']} thread{'s' if s['threads'] != 1 else ''}"
+    where = f"{s['cores']} cores, torch on {threads}" if s.get("cores") else threads
+    lines = [f"Speed ({where}, {s['steps']} steps, one sentence)", "",
              "| | real-time factor | first audio |", "|---|---|---|",
              f"| model | {m['rtf']:.3f} | {m['first_audio_s'] * 1000:.0f} ms |"]
     if "error" in p:

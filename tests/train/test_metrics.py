@@ -38,5 +38,8 @@ def test_report_markdown_has_every_section():
     for needle in ("| flite-slt | 0.200", "PESQ-WB 2.10", "Cloning x", "| 8 | 0.200", "| model | 0.050 | 50 ms |",
                    "| piper joe | 0.040 | 200 ms |", "| model / piper joe | 1.25 | 0.25 |"):
         assert needle in md
+    assert "Speed (2 threads, 8 steps" in md  # reports from before "cores" was recorded
+    report["speed"].update(threads=1, cores=2)
+    assert "Speed (2 cores, torch on 1 thread, 8 steps" in render_markdown(report)
     report["speed"]["piper_joe"] = {"error": "No module named 'piper'"}
     assert "piper joe could not be measured: No module named 'piper'" in render_markdown(report)
