@@ -4,25 +4,26 @@ the stage modules (imported when a stage runs, so the plain CLI stays light)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_DATA = "data/corpus"
 DEFAULT_RUNS = "data/runs"
 
 
-def _share(text: str) -> float:
-    """A fraction in [0, 1), checked before any stage loads its corpus."""
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+def _bounded(ok: Callable[[float], bool], interval: str) -> Callable[[str], float]:
+    """An argparse type: a number that ``ok`` accepts, checked before any stage loads its corpus."""
+    def parse(text: str) -> float:
+        value = float(text)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+        return value
+    return parse
 
 
-def _learning_rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value <= 0.01:
-        raise argparse.ArgumentTypeError(f"must be in (0, 0.01], got {text}")
-    return value
+_share = _bounded(lambda v: 0.0 <= v < 1.0, "[0, 1)")
+_learning_rate = _bounded(lambda v: 0.0 < v <= 0.01, "(0, 0.01]")
+_weight = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +75,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--threads", type=int, default=2)
     dec.add_argument("--seed", type=int, default=0)
     dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
+    dec.add_argument("--low-envelope-weight", type=_weight, default=1.0,
+                     help="loss weight of the envelope's first 10 dimensions, which carry the words (default 1)")
     _add_card_parser(stages)
 
 
@@ -128,7 +131,7 @@ def run_train(args: argparse.Namespace) -> int:
         from engine.train.decoder_train import train_decoder
 
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
-                      args.seed, Path(args.export) if args.export else None)
+                      args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight)
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

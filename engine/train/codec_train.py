@@ -37,6 +37,17 @@ from engine.train.sizes import CODEC_SIZES
 CROP_FRAMES = 24
 BATCH = 16
 FEATURE_WEIGHTS = torch.tensor([4.0, 2.0] + [1.0] * 40 + [1.0])
+LOW_ENVELOPE_DIMS = 10
+"""The coded envelope's first dimensions: the coarse spectral shape that carries the words (measured: the
+codec round trip with these 10 of its 43 features replaced by the true ones goes from WER 0.41 to 0.24,
+WORLD analysis -> synthesis alone being 0.25)."""
+
+
+def feature_weights(low_envelope: float = 1.0) -> torch.Tensor:
+    """Per-feature loss weights [43]: FEATURE_WEIGHTS with the low envelope dimensions scaled by ``low_envelope``."""
+    w = FEATURE_WEIGHTS.clone()
+    w[2:2 + LOW_ENVELOPE_DIMS] *= low_envelope
+    return w
 EMA_DECAY = 0.99
 PHONE_POINTS = 4  # phones named per 80 ms frame (one every 20 ms)
 PHONE_WEIGHT = 0.5
@@ -71,12 +82,13 @@ def sample_batch(clips: list[Clip], rng: np.random.Generator, crop: int = CROP_F
     return torch.from_numpy(np.stack(feats)).float(), torch.from_numpy(np.stack(units)).long()
 
 
-def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> weighted L1 on the
-    standardised features and on their time differences (against over-smoothing)."""
+def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tensor,
+                   weights: torch.Tensor = FEATURE_WEIGHTS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> L1 on the standardised
+    features and on their time differences (against over-smoothing), weighted per feature by ``weights`` [43]."""
     pred = (codec.decode_steps(latent) - codec.feature_mean[:, None]) / codec.feature_std[:, None]
     target = (feats - codec.feature_mean[:, None]) / codec.feature_std[:, None]
-    w = FEATURE_WEIGHTS.to(feats)[None, :, None]
+    w = weights.to(feats)[None, :, None]
     feat = ((pred - target).abs() * w).mean() / w.mean()
     delta = ((pred.diff(dim=-1) - target.diff(dim=-1)).abs() * w).mean() / w.mean()
     return feat, delta

@@ -19,7 +19,7 @@ from engine.model_files import file_hash
 from engine.nn.fsq import fsq_encode
 from engine.nn.tts_model import VoxtralTTS
 from engine.train.checkpoint import load_checkpoint, read_run_state
-from engine.train.codec_train import CODEC_FILE, export_codec, feature_losses, load_trained_codec
+from engine.train.codec_train import CODEC_FILE, export_codec, feature_losses, feature_weights, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
 from engine.train.loop import cosine_lr, run_steps
 from engine.train.sizes import SAMPLING, tts_config
@@ -61,9 +61,10 @@ def lr_at(step: int, total: int) -> float:
 
 
 def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
-                  export: Path | None = None, log=print, batch: int = BATCH) -> dict[str, float]:
+                  export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0) -> dict[str, float]:
     """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
-    codec run folder. ``export``: also write the model folder (this TTS with the new decoder)."""
+    codec run folder. ``export``: also write the model folder (this TTS with the new decoder).
+    ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     tts = load_tts_run(tts_dir, codec.cfg)
@@ -85,6 +86,8 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     log(f"decoder: {sum(p.numel() for p in params) / 1e6:.2f}M of {sum(p.numel() for p in codec.parameters()) / 1e6:.2f}M "
         f"codec parameters, {len(items)} clips; steps {start} -> {steps}")
 
+    weights = feature_weights(low_envelope)
+
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         chosen, refs = sample_items(items, by_speaker, rng, batch)
         starts = [int(rng.integers(0, len(it.codes) - CROP_FRAMES + 1)) for it in chosen]
@@ -98,10 +101,10 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
             latents.append(codec.quantizer.decode(crop.T[None].long())[0])
             f = features[it.clip][a * STEPS_PER_FRAME:(a + CROP_FRAMES) * STEPS_PER_FRAME]
             targets.append(torch.from_numpy(np.ascontiguousarray(f.T)))
-        feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets))
+        feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets), weights)
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
-    extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir)}
+    extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope}
     avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
     codec.eval()
     export_codec(out, codec)

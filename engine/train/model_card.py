@@ -92,9 +92,11 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
             previous = folder
     if decoder_run is not None:
         state = read_run_state(decoder_run)
+        weight = state.get("extra", {}).get("low_envelope", 1.0)
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
-                     f"--out data/runs/{decoder_run.name} --steps {state['step']} --export assets/timbre-mini")
+                     f"--out data/runs/{decoder_run.name} --steps {state['step']}"
+                     + (f" --low-envelope-weight {weight:g}" if weight != 1.0 else "") + " --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")

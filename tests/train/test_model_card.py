@@ -37,6 +37,9 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     assert not with_decoder[5].endswith("--export assets/timbre-mini")  # the decoder stage exports instead
     assert with_decoder[6] == (".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec2 "
                                "--tts data/runs/tts2 --out data/runs/decoder --steps 1500 --export assets/timbre-mini")
+    weighted = _run(tmp_path / "decoder2", 1200, codec=str(codec2), tts=str(tts2), low_envelope=4.0)
+    assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, weighted)[6].endswith(
+        "--steps 1200 --low-envelope-weight 4 --export assets/timbre-mini")
 
 
 def test_each_run_names_the_corpus_it_trained_on_and_each_corpus_its_scale(tmp_path):

@@ -99,13 +99,17 @@ def test_residual_dropout_acts_in_training_mode_only_and_only_where_it_was_set()
         set_residual_dropout(model.backbone, 1.0)
 
 
-@pytest.mark.parametrize("flag, value, message", [("--dropout", "1.5", "must be in [0, 1), got 1.5"),
-                                                  ("--lr", "0", "must be in (0, 0.01], got 0"),
-                                                  ("--lr", "0.5", "must be in (0, 0.01], got 0.5")])
-def test_a_dropout_or_learning_rate_out_of_range_is_refused_before_any_work(capsys, flag, value, message):
+@pytest.mark.parametrize("stage, flag, value, message", [
+    ("tts", "--dropout", "1.5", "must be in [0, 1), got 1.5"),
+    ("tts", "--lr", "0", "must be in (0, 0.01], got 0"),
+    ("tts", "--lr", "0.5", "must be in (0, 0.01], got 0.5"),
+    ("tts", "--lr", "nan", "must be in (0, 0.01], got nan"),
+    ("decoder", "--low-envelope-weight", "0", "must be in (0, 100], got 0"),
+])
+def test_a_training_number_out_of_range_is_refused_before_any_work(capsys, stage, flag, value, message):
     from engine.cli import main
 
     with pytest.raises(SystemExit) as exit_:
-        main(["train", "tts", "--data", "/nonexistent", flag, value])
+        main(["train", stage, "--data", "/nonexistent", flag, value])
     assert exit_.value.code == 2
     assert f"{flag}: {message}" in capsys.readouterr().err
