@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_DATA = "data/corpus"
 DEFAULT_RUNS = "data/runs"
+LOW_ENVELOPE_HELP = "loss weight of the WORLD envelope's first 10 dimensions, which carry the words (default 1)"
 
 
 def _bounded(ok: Callable[[float], bool], interval: str) -> Callable[[str], float]:
@@ -48,6 +49,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     codec.add_argument("--threads", type=int, default=2)
     codec.add_argument("--seed", type=int, default=0)
     codec.add_argument("--init", help="start a new run from this codec run folder (fine-tuning)")
+    codec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
 
     tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
     tts.add_argument("--data", default=DEFAULT_DATA)
@@ -75,8 +77,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--threads", type=int, default=2)
     dec.add_argument("--seed", type=int, default=0)
     dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
-    dec.add_argument("--low-envelope-weight", type=_weight, default=1.0,
-                     help="loss weight of the envelope's first 10 dimensions, which carry the words (default 1)")
+    dec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
     _add_card_parser(stages)
 
 
@@ -118,7 +119,7 @@ def run_train(args: argparse.Namespace) -> int:
         from engine.train.codec_train import train_codec
 
         train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed,
-                    init=Path(args.init) if args.init else None)
+                    init=Path(args.init) if args.init else None, low_envelope=args.low_envelope_weight)
         return 0
     if args.stage == "tts":
         from engine.train.tts_train import train_tts

@@ -97,11 +97,12 @@ def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tenso
 class CodecTrainer(nn.Module):
     """The codec plus its training-only phone classifier."""
 
-    def __init__(self, cfg: CodecConfig) -> None:
+    def __init__(self, cfg: CodecConfig, weights: torch.Tensor = FEATURE_WEIGHTS) -> None:
         super().__init__()
         self.codec = VoxtralCodec(cfg)
         self.phone_head = nn.Linear(cfg.semantic_dim, len(SYMBOLS) * PHONE_POINTS)
         self.cfg = cfg
+        self.weights = weights  # per-feature loss weights [43]
 
     def quantize(self, latent: torch.Tensor, generator: torch.Generator | None = None
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -146,7 +147,7 @@ class CodecTrainer(nn.Module):
         latent = c.encode_steps(feats)  # (B, sd + K, T)
         dec_in, ids, commit = self.quantize(latent, generator)
         self.ema_update(latent[:, : self.cfg.semantic_dim], ids, generator)
-        feat, delta = feature_losses(c, dec_in, feats)
+        feat, delta = feature_losses(c, dec_in, feats, self.weights)
         sd = self.cfg.semantic_dim
         phone = self.phone_loss(latent[:, :sd], units) + self.phone_loss(dec_in[:, :sd], units)
         total = feat + 0.5 * delta + PHONE_WEIGHT * phone + 0.25 * commit
@@ -187,9 +188,10 @@ def load_trained_codec(folder: Path) -> VoxtralCodec:
 
 
 def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,
-                log=print, batch: int = BATCH, init: Path | None = None) -> dict[str, float]:
+                log=print, batch: int = BATCH, init: Path | None = None, low_envelope: float = 1.0) -> dict[str, float]:
     """Train (or resume) a codec run in ``out``; returns the last logged losses. ``init``: a run
-    folder whose exported codec starts a new run (its size wins over ``size``)."""
+    folder whose exported codec starts a new run (its size wins over ``size``). ``low_envelope``
+    weights the feature loss on the envelope's first dimensions (the words) against the rest."""
     torch.set_num_threads(threads)
     clips = load_clips(data, "train")
     if not clips:
@@ -197,10 +199,10 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     torch.manual_seed(seed)
     if init is not None:
         start_codec = load_trained_codec(init)
-        trainer = CodecTrainer(start_codec.cfg)
+        trainer = CodecTrainer(start_codec.cfg, feature_weights(low_envelope))
         trainer.codec.load_state_dict(start_codec.state_dict())
     else:
-        trainer = CodecTrainer(CODEC_SIZES[size])
+        trainer = CodecTrainer(CODEC_SIZES[size], feature_weights(low_envelope))
         mean, std = feature_stats(clips)
         trainer.codec.feature_mean.copy_(mean)
         trainer.codec.feature_std.copy_(std)
@@ -219,7 +221,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
         feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
         return trainer.losses(feats, units, gen)
 
-    extra = run_extra(size, state, init, data)
+    extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope}
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)

@@ -60,6 +60,12 @@ def trained_corpora(data: Path, codec_run: Path, tts_run: Path, decoder_run: Pat
     return corpora
 
 
+def _low_envelope_flag(state: dict) -> str:
+    """A codec or decoder run's ``--low-envelope-weight``, for runs that used a weight other than 1."""
+    weight = state.get("extra", {}).get("low_envelope", 1.0)
+    return f" --low-envelope-weight {weight:g}" if weight != 1.0 else ""
+
+
 def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                       decoder_run: Path | None = None) -> list[str]:
     """The commands that rebuild the model, one per run in the chain of each stage. Each run names the
@@ -84,6 +90,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                     line += f" --dropout {state['extra']['dropout']:g}"
                 if state.get("extra", {}).get("lr", PEAK_LR) != PEAK_LR:
                     line += f" --lr {state['extra']['lr']:g}"
+            line += _low_envelope_flag(state)
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
             if stage == "tts" and i == len(chain) - 1 and decoder_run is None:
@@ -92,11 +99,10 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
             previous = folder
     if decoder_run is not None:
         state = read_run_state(decoder_run)
-        weight = state.get("extra", {}).get("low_envelope", 1.0)
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
-                     f"--out data/runs/{decoder_run.name} --steps {state['step']}"
-                     + (f" --low-envelope-weight {weight:g}" if weight != 1.0 else "") + " --export assets/timbre-mini")
+                     f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
+                     " --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")

@@ -34,3 +34,18 @@ def test_an_error_in_the_low_envelope_costs_more_once_weighted():
 
         torch.testing.assert_close(ratio(feature_weights(1.0)), torch.tensor(1.0))  # same size, same cost
         torch.testing.assert_close(ratio(feature_weights(4.0)), torch.tensor(4.0))
+
+
+def test_the_codec_trainer_scores_its_features_with_the_weights_it_was_given():
+    from engine.train.codec_train import PHONE_POINTS, CodecTrainer
+
+    cfg = CODEC_SIZES["tiny"]
+    torch.manual_seed(0)
+    plain = CodecTrainer(cfg)
+    weighted = CodecTrainer(cfg, feature_weights(4.0))
+    weighted.load_state_dict(plain.state_dict())
+    feats = torch.randn(2, 43, 4 * 16)
+    units = torch.zeros(2, 4, PHONE_POINTS, dtype=torch.long)
+    losses = [t.losses(feats, units, torch.Generator().manual_seed(1))["feat"] for t in (plain, weighted)]
+    assert torch.equal(plain.weights, FEATURE_WEIGHTS)
+    assert not torch.isclose(losses[0], losses[1])

@@ -16,7 +16,7 @@ def _run(folder, step, **extra):
 
 def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     codec = _run(tmp_path / "codec", 3000, size="mini")
-    codec2 = _run(tmp_path / "codec2", 5000, size="mini", init=str(codec))
+    codec2 = _run(tmp_path / "codec2", 5000, size="mini", init=str(codec), low_envelope=1.0)
     tts = _run(tmp_path / "tts", 3000, size="mini", codec=str(codec))
     tts2 = _run(tmp_path / "tts2", 2000, size="mini", init=str(tts), codec=str(codec2), input_noise=0.5, dropout=0.1)
     assert [f.name for f, _ in run_chain(tts2)] == ["tts", "tts2"]
@@ -40,6 +40,10 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     weighted = _run(tmp_path / "decoder2", 1200, codec=str(codec2), tts=str(tts2), low_envelope=4.0)
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, weighted)[6].endswith(
         "--steps 1200 --low-envelope-weight 4 --export assets/timbre-mini")
+    codec3 = _run(tmp_path / "codec3", 3000, size="mini", init=str(codec2), low_envelope=4.0)
+    assert training_commands(Path("data/corpus"), 0.7, codec3, tts2)[4] == (
+        ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec3 --steps 3000 "
+        "--low-envelope-weight 4 --init data/runs/codec2")
 
 
 def test_each_run_names_the_corpus_it_trained_on_and_each_corpus_its_scale(tmp_path):
