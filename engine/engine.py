@@ -90,7 +90,9 @@ class Engine:
             world.load_vocoder()  # import pyworld now, not during the first render
         d = cfg.sampling
         self._flow = FlowSampler(m.tts.acoustic_transformer, use_graphs=self.config.cuda_graphs)
-        self._lean = LeanBackbone(m.tts.backbone)
+        # the fused copies double the backbone's weights in memory: right for the CPU's small models,
+        # not for a 4B model on a GPU
+        self._lean = LeanBackbone(m.tts.backbone) if self.device.type == "cpu" else None
         with torch.inference_mode():
             self._flow.warm_up(d.steps, d.guidance)
         n_params = sum(p.numel() for p in m.tts.parameters()) + sum(p.numel() for p in m.codec.parameters())

@@ -29,15 +29,18 @@ class Backbone(nn.Module):
         p = next(self.parameters())
         return KVCache(c.n_layers, batch, c.n_kv_heads, capacity or c.max_seq_len, c.head_dim, p.device, p.dtype)
 
+    def rope_at(self, start: int, length: int, device: torch.device) -> torch.Tensor:
+        """RoPE cos/sin of positions start .. start + length - 1 [length, hd/2, 2] on ``device``."""
+        if start + length > self.cfg.max_seq_len:
+            raise RuntimeError(f"sequence longer than max_seq_len={self.cfg.max_seq_len}")
+        if self._freqs.device != device:
+            self._freqs = self._freqs.to(device)
+        return self._freqs[start:start + length]
+
     def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         """x [B, T, D] -> normed hidden states [B, T, D]; with a cache, x continues the cached sequence."""
-        start = cache.length if cache is not None else 0
         t = x.shape[1]
-        if start + t > self.cfg.max_seq_len:
-            raise RuntimeError(f"sequence longer than max_seq_len={self.cfg.max_seq_len}")
-        if self._freqs.device != x.device:
-            self._freqs = self._freqs.to(x.device)
-        freqs = self._freqs[start:start + t]
+        freqs = self.rope_at(cache.length if cache is not None else 0, t, x.device)
         for i, layer in enumerate(self.layers):
             x = layer(x, freqs, cache, i, causal=True)
         if cache is not None:

@@ -35,12 +35,7 @@ class LeanBackbone:
     def step(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """x [B, D] (the new position's input) -> normed hidden state [B, D]; the cache grows by one."""
         bb, cfg = self.backbone, self.backbone.cfg
-        pos = cache.length
-        if pos + 1 > cfg.max_seq_len:
-            raise RuntimeError(f"sequence longer than max_seq_len={cfg.max_seq_len}")
-        if bb._freqs.device != x.device:
-            bb._freqs = bb._freqs.to(x.device)
-        freqs = bb._freqs[pos:pos + 1]
+        freqs = bb.rope_at(cache.length, 1, x.device)
         b, nh, nkv, hd = x.shape[0], cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
         hidden = cfg.hidden_dim
         for i, (eps_attn, eps_ffn) in enumerate(self.eps):
