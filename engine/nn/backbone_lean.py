@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.nn.backbone import Backbone
-from engine.nn.layers import KVCache, apply_rope, folded, rms_norm
+from engine.nn.layers import KVCache, apply_rope, fused_weights, rms_norm
 
 
 class LeanBackbone:
@@ -23,11 +23,9 @@ class LeanBackbone:
         self.backbone = backbone
         layers = backbone.layers
         self.eps = [(layer.attention_norm.eps, layer.ffn_norm.eps) for layer in layers]
-        with torch.no_grad():  # norm scales folded into the linears that read them
-            self.w_qkv = [folded(layer.attention_norm, torch.cat([layer.attention.wq.weight, layer.attention.wk.weight,
-                                                                  layer.attention.wv.weight])) for layer in layers]
-            self.w_13 = [folded(layer.ffn_norm, torch.cat([layer.feed_forward.w1.weight, layer.feed_forward.w3.weight]))
-                         for layer in layers]
+        fused = [fused_weights(layer) for layer in layers]
+        self.w_qkv = [qkv for qkv, _ in fused]
+        self.w_13 = [w13 for _, w13 in fused]
         self.w_o = [layer.attention.wo.weight for layer in layers]
         self.w_2 = [layer.feed_forward.w2.weight for layer in layers]
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.nn.flow_head import AcousticHead
-from engine.nn.layers import folded, rms_norm
+from engine.nn.layers import folded, fused_weights, rms_norm
 
 
 class LeanFlow:
@@ -32,10 +32,9 @@ class LeanFlow:
         self.n_heads, self.n_kv, self.head_dim = att.n_heads, att.n_kv_heads, att.head_dim
         self.hidden = ffn.w1.out_features
         self.eps = (layer.attention_norm.eps, layer.ffn_norm.eps, head.norm.eps)
-        with torch.no_grad():  # norm scales folded into the linears that read them
-            self.w_qkv = folded(layer.attention_norm, torch.cat([att.wq.weight, att.wk.weight, att.wv.weight]))
-            self.w_kv = folded(layer.attention_norm, torch.cat([att.wk.weight, att.wv.weight]))
-            self.w_13 = folded(layer.ffn_norm, torch.cat([ffn.w1.weight, ffn.w3.weight]))
+        self.w_qkv, self.w_13 = fused_weights(layer)
+        self.w_kv = self.w_qkv[self.n_heads * self.head_dim:]  # the k|v rows: a view, not a copy
+        with torch.no_grad():
             self.w_out = folded(head.norm, head.acoustic_codebook_output.weight)
         self.w_in, self.w_o, self.w_2 = head.input_projection.weight, att.wo.weight, ffn.w2.weight
         self._times: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}

@@ -153,3 +153,12 @@ class TransformerBlock(nn.Module):
         p = self.residual_dropout
         h = x + F.dropout(self.attention(self.attention_norm(x), freqs, cache, layer, causal), p, self.training)
         return h + F.dropout(self.feed_forward(self.ffn_norm(h)), p, self.training)
+
+
+def fused_weights(block: TransformerBlock) -> tuple[torch.Tensor, torch.Tensor]:
+    """A block's projections for batch-1 inference: q|k|v [(H + 2 kv) hd, D] and w1|w3 [2 hidden, D], each
+    with the norm that feeds it folded in (see ``folded``): 5 linears become 2."""
+    att, ffn = block.attention, block.feed_forward
+    with torch.no_grad():
+        return (folded(block.attention_norm, torch.cat([att.wq.weight, att.wk.weight, att.wv.weight])),
+                folded(block.ffn_norm, torch.cat([ffn.w1.weight, ffn.w3.weight])))
