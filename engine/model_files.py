@@ -110,12 +110,9 @@ class LoadedModel:
     prompter: Prompter
 
 
-def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
-    folder = resolve_model(name_or_path)
-    if not (folder / CONFIG_NAME).is_file():
-        from engine.families.voxtral.family import load_voxtral
-
-        return load_voxtral(folder, model_name(name_or_path, folder), device, dtype)
+def read_modules(folder: Path) -> tuple[ModelConfig, VoxtralTTS, VoxtralCodec]:
+    """A model folder's config and modules as saved: fp32 on the CPU, weight norm not folded (so
+    training can continue from them); EngineError names a missing, damaged or mismatched file."""
     cfg = read_config(folder)
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
@@ -127,6 +124,22 @@ def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtyp
         raise EngineError(f"{weights} is damaged or not a safetensors file: {e}") from e
     _load_strict(tts, state, "tts.", weights)
     _load_strict(codec, state, "codec.", weights)
+    return cfg, tts, codec
+
+
+def is_model_folder(folder: Path) -> bool:
+    """A folder in our own model layout (config.json + model.safetensors)."""
+    return (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file()
+
+
+def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtype) -> LoadedModel:
+    folder = resolve_model(name_or_path)
+    if not (folder / CONFIG_NAME).is_file():
+        from engine.families.voxtral.family import load_voxtral
+
+        return load_voxtral(folder, model_name(name_or_path, folder), device, dtype)
+    cfg, tts, codec = read_modules(folder)
+    weights = folder / WEIGHTS_NAME
     codec.fold_weight_norm()
     tts.to(device=device, dtype=dtype).eval()
     # the codec stays fp32: it is small, and audio quality is sensitive to its precision

@@ -48,7 +48,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     codec.add_argument("--size", default="mini", help="mini or tiny (tests)")
     codec.add_argument("--threads", type=int, default=2)
     codec.add_argument("--seed", type=int, default=0)
-    codec.add_argument("--init", help="start a new run from this codec run folder (fine-tuning)")
+    codec.add_argument("--init", help="start a new run from this codec run folder, or from the codec of this model "
+                       "folder (e.g. assets/timbre-mini): fine-tuning")
     codec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
 
     tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
@@ -60,7 +61,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
-    tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint")
+    tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint, or from the TTS of "
+                     "this model folder (e.g. assets/timbre-mini)")
     tts.add_argument("--input-noise", type=float, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
     tts.add_argument("--dropout", type=_share, default=0.0,
@@ -103,6 +105,8 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--steps-table", default="1,2,4,8,16")
     ev.add_argument("--threads", type=int,
                     help="torch CPU threads (default: the engine's, one fewer than the cores, as users get it)")
+    ev.add_argument("--workers", type=int,
+                    help="processes that score the audio while the model renders (default: one per core; 0: none)")
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
 
 

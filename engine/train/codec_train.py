@@ -27,6 +27,7 @@ from torch import nn
 
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import CodecConfig, from_dict, to_dict
+from engine.model_files import is_model_folder, read_modules
 from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
@@ -190,7 +191,8 @@ def load_trained_codec(folder: Path) -> VoxtralCodec:
 def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,
                 log=print, batch: int = BATCH, init: Path | None = None, low_envelope: float = 1.0) -> dict[str, float]:
     """Train (or resume) a codec run in ``out``; returns the last logged losses. ``init``: a run
-    folder whose exported codec starts a new run (its size wins over ``size``). ``low_envelope``
+    folder whose exported codec starts a new run, or a model folder whose codec does (its size wins
+    over ``size``). ``low_envelope``
     weights the feature loss on the envelope's first dimensions (the words) against the rest."""
     torch.set_num_threads(threads)
     clips = load_clips(data, "train")
@@ -198,7 +200,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
         raise RuntimeError(f"no training clips in {data}")
     torch.manual_seed(seed)
     if init is not None:
-        start_codec = load_trained_codec(init)
+        start_codec = read_modules(init)[2] if is_model_folder(init) else load_trained_codec(init)
         trainer = CodecTrainer(start_codec.cfg, feature_weights(low_envelope))
         trainer.codec.load_state_dict(start_codec.state_dict())
     else:

@@ -24,6 +24,7 @@ from engine.atomic import write_text_atomic
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
+from engine.train.scoring import Scorer, mean_of
 from engine.train.tts_train import REF_FRAMES
 
 SEED = 1234
@@ -40,14 +41,6 @@ def _render(engine, text: str, voice: str, steps: int | None = None):
     params = SamplingParams(steps=steps or d.steps, guidance=d.guidance, temperature=d.temperature, seed=SEED,
                             max_seconds=20.0, keep_trajectory=False)
     return engine.render(SynthesisRequest(text, voice, params))
-
-
-def _score(audios: list[np.ndarray], texts: list[str], reference: np.ndarray) -> dict[str, float]:
-    return {
-        "wer": metrics.wer(texts, [metrics.transcribe(a) for a in audios]),
-        "similarity": float(np.mean([metrics.similarity(a, reference) for a in audios])),
-        "dnsmos": float(np.mean([metrics.dnsmos(a) for a in audios])),
-    }
 
 
 def piper_speed(text: str) -> dict[str, float]:
@@ -87,7 +80,8 @@ def model_speed(engine) -> dict[str, float]:
 
 
 def evaluate(args: argparse.Namespace, log=print) -> dict:
-    from engine.codec.interface import AudioCodec
+    """Render in this process, score in a pool of worker processes (``args.workers``; see
+    ``engine.train.scoring``), then time the model alone once the pool is closed."""
     from engine.engine import Engine, EngineConfig
 
     data, out = Path(args.data), Path(args.out)
@@ -100,78 +94,17 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     for c in clips:
         by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
     held_out = read_plan(data)["held_out_speakers"]
-    refs = reference_clips(data)
-    wanted = args.voices.split(",") if args.voices else sorted(refs)
     report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
-    default_renders: list[np.ndarray] = []
-
-    for spk in wanted:
-        voice = voice_name(spk)
-        if voice not in info.voices or spk not in by_speaker:
-            log(f"eval: skipping {spk} (no voice or no held-out clips)")
-            continue
-        teacher = [m for _, m in sorted(by_speaker[spk].items())][:n]
-        texts = [m["spoken"] for m in teacher]
-        reference = _audio(data, refs[spk])
-        renders = [_render(engine, t, voice).audio for t in texts]
-        if spk == DEFAULT_SPEAKER:
-            default_renders = renders
-        row = {"model": _score(renders, texts, reference),
-               "teacher": _score([_audio(data, m) for m in teacher], texts, reference)}
-        report["voices"][spk] = row
-        log(f"eval {spk}: {json.dumps(row)}")
-        for i, a in enumerate(renders[:3]):
-            sf.write(str(out / f"{spk}-{i}.wav"), a, info.sample_rate)
-
-    # codec on held-out clips (every speaker, the held-out voice included)
-    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
-    rows = []
-    for spk, sentences in sorted(by_speaker.items()):
-        if "~" in spk:
-            continue
-        for m in [m for _, m in sorted(sentences.items())][: max(2, n // 3)]:
-            a = _audio(data, m)
-            y = codec.decode(codec.encode(a, 16000))[: len(a)]
-            p, s = metrics.pesq_stoi(a, y)
-            rows.append({"speaker": spk, "pesq": p, "stoi": s, "dnsmos": metrics.dnsmos(y), "dnsmos_original": metrics.dnsmos(a)})
-    report["codec"] = {
-        "clips": len(rows),
-        **{k: float(np.mean([r[k] for r in rows])) for k in ("pesq", "stoi", "dnsmos", "dnsmos_original")},
-        "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in ("pesq", "stoi", "dnsmos", "dnsmos_original")}
-                        for spk in sorted({r["speaker"] for r in rows})},
-    }
-    log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
-
-    # cloning the held-out voice from one of its clips
-    for spk in held_out:
-        if spk not in by_speaker or DEFAULT_SPEAKER not in by_speaker:
-            continue
-        sentences = [m for _, m in sorted(by_speaker[spk].items())]
-        ref_meta, targets = sentences[-1], sentences[:n]
-        reference = _audio(data, ref_meta)
-        engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
-        cloned = [_render(engine, m["spoken"], "clone").audio for m in targets]
-        default = default_renders or [_render(engine, m["spoken"], "default").audio for m in targets]
-        report["cloning"] = {
-            "speaker": spk,
-            "clone_similarity": float(np.mean([metrics.similarity(a, reference) for a in cloned])),
-            "default_similarity": float(np.mean([metrics.similarity(a, reference) for a in default[: len(targets)]])),
-            "teacher_similarity": float(np.mean([metrics.similarity(_audio(data, m), reference) for m in targets[:-1]])),
-            "clone_wer": metrics.wer([m["spoken"] for m in targets], [metrics.transcribe(a) for a in cloned]),
-        }
-        for i, a in enumerate(cloned[:3]):
-            sf.write(str(out / f"clone-{spk}-{i}.wav"), a, info.sample_rate)
-        log(f"eval cloning: {json.dumps(report['cloning'])}")
-
-    if not args.quick and DEFAULT_SPEAKER in by_speaker:
-        teacher = [m for _, m in sorted(by_speaker[DEFAULT_SPEAKER].items())][: min(n, 15)]
-        reference = _audio(data, refs[DEFAULT_SPEAKER])
-        table = {}
-        for steps in [int(s) for s in args.steps_table.split(",")]:
-            renders = [_render(engine, m["spoken"], "default", steps).audio for m in teacher]
-            table[str(steps)] = _score(renders, [m["spoken"] for m in teacher], reference)
-            log(f"eval steps {steps}: {json.dumps(table[str(steps)])}")
-        report["steps"] = table
+    with Scorer(args.workers) as scorer:
+        default_renders = _voices(engine, info, data, by_speaker, args, n, scorer, report, out, log)
+        report["codec"] = _codec(engine, data, by_speaker, n, scorer)
+        log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
+        for spk in held_out:
+            if spk in by_speaker and DEFAULT_SPEAKER in by_speaker:
+                report["cloning"] = _cloning(engine, info, data, by_speaker[spk], spk, default_renders, n, scorer, out)
+                log(f"eval cloning: {json.dumps(report['cloning'])}")
+        if not args.quick and DEFAULT_SPEAKER in by_speaker:
+            report["steps"] = _steps_table(engine, data, by_speaker[DEFAULT_SPEAKER], args.steps_table, n, scorer, log)
 
     report["speed"] = {"model": model_speed(engine), "piper_joe": piper_speed(SPEED_TEXT),
                        "threads": torch.get_num_threads(), "cores": os.cpu_count(), "steps": info.default_params.steps}
@@ -181,6 +114,92 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     write_text_atomic(out / "report.md", render_markdown(report))
     log(f"eval: wrote {out / 'report.md'}")
     return report
+
+
+def _voices(engine, info, data: Path, by_speaker: dict, args, n: int, scorer: Scorer, report: dict, out: Path,
+            log) -> list[np.ndarray]:
+    """Each training voice's renders of the held-out sentences, scored next to its teacher's audio;
+    returns the default voice's renders (the cloning section compares against them)."""
+    refs = reference_clips(data)
+    wanted = args.voices.split(",") if args.voices else sorted(refs)
+    pending, default_renders = {}, []
+    for spk in wanted:
+        voice = voice_name(spk)
+        if voice not in info.voices or spk not in by_speaker:
+            log(f"eval: skipping {spk} (no voice or no held-out clips)")
+            continue
+        teacher = [m for _, m in sorted(by_speaker[spk].items())][:n]
+        texts = [m["spoken"] for m in teacher]
+        reference = metrics.speaker_embedding(_audio(data, refs[spk]))
+        renders = [_render(engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
+        if spk == DEFAULT_SPEAKER:
+            default_renders = renders
+        pending[spk] = (scorer.score(renders, texts, reference),
+                        scorer.score([_audio(data, m) for m in teacher], texts, reference))
+        for i, a in enumerate(renders[:3]):
+            sf.write(str(out / f"{spk}-{i}.wav"), a, info.sample_rate)
+    for spk, (model, teacher) in pending.items():
+        report["voices"][spk] = row = {"model": model.result(), "teacher": teacher.result()}
+        log(f"eval {spk}: {json.dumps(row)}")
+    return default_renders
+
+
+def _codec(engine, data: Path, by_speaker: dict, n: int, scorer: Scorer) -> dict:
+    """The codec's round trip on held-out clips of every unwarped speaker, the held-out voice included."""
+    from engine.codec.interface import AudioCodec
+
+    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
+    futures = []
+    for spk, sentences in sorted(by_speaker.items()):
+        if "~" in spk:
+            continue
+        for m in [m for _, m in sorted(sentences.items())][: max(2, n // 3)]:
+            a = _audio(data, m)
+            futures.append((spk, scorer.codec(a, codec.decode(codec.encode(a, 16000))[: len(a)])))
+    rows = [{"speaker": spk, **f.result()} for spk, f in futures]
+    keys = ("pesq", "stoi", "dnsmos", "dnsmos_original")
+    return {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys},
+            "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in keys}
+                            for spk in sorted({r["speaker"] for r in rows})}}
+
+
+def _cloning(engine, info, data: Path, by_sentence: dict, spk: str, default_renders: list[np.ndarray], n: int,
+             scorer: Scorer, out: Path) -> dict:
+    """Cloning the held-out voice from one of its clips, against the default voice."""
+    from engine.codec.interface import AudioCodec
+
+    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
+    sentences = [m for _, m in sorted(by_sentence.items())]
+    ref_meta, targets = sentences[-1], sentences[:n]
+    reference = _audio(data, ref_meta)
+    engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
+    cloned = [_render(engine, m["spoken"], "clone").audio for m in targets]
+    default = default_renders or [_render(engine, m["spoken"], "default").audio for m in targets]
+    ref = metrics.speaker_embedding(reference)
+    clone_rows = scorer.clips(cloned, ref)
+    default_sims = scorer.similarities(default[: len(targets)], ref)
+    teacher_sims = scorer.similarities([_audio(data, m) for m in targets[:-1]], ref)
+    for i, a in enumerate(cloned[:3]):
+        sf.write(str(out / f"clone-{spk}-{i}.wav"), a, info.sample_rate)
+    rows = [f.result() for f in clone_rows]
+    return {"speaker": spk, "clone_similarity": float(np.mean([r["similarity"] for r in rows])),
+            "default_similarity": mean_of(default_sims), "teacher_similarity": mean_of(teacher_sims),
+            "clone_wer": metrics.wer([m["spoken"] for m in targets], [r["transcript"] for r in rows])}
+
+
+def _steps_table(engine, data: Path, by_sentence: dict, steps_table: str, n: int, scorer: Scorer, log) -> dict:
+    """WER, similarity and DNSMOS of the default voice for each number of flow steps."""
+    teacher = [m for _, m in sorted(by_sentence.items())][: min(n, 15)]
+    texts = [m["spoken"] for m in teacher]
+    reference = metrics.speaker_embedding(_audio(data, reference_clips(data)[DEFAULT_SPEAKER]))
+    pending = {}
+    for steps in [int(s) for s in steps_table.split(",")]:
+        pending[str(steps)] = scorer.score([_render(engine, t, "default", steps).audio for t in texts], texts, reference)
+    table = {}
+    for steps, p in pending.items():
+        table[steps] = p.result()
+        log(f"eval steps {steps}: {json.dumps(table[steps])}")
+    return table
 
 
 def render_markdown(r: dict) -> str:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine.train.checkpoint import save_checkpoint
+from engine.train.lineage import init_record
 from engine.train.progress import Progress
 
 CHECKPOINT_SECONDS = 300
@@ -30,8 +31,13 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> 
 def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> dict:
     """What a run's checkpoints record besides the weights: its size, its corpus and the run it started
     from (kept on resume, so the model card can name every run in the chain and what it read)."""
-    started_from = (state or {}).get("extra", {}).get("init") or (str(init) if init is not None else None)
-    return {"size": size, "data": str(data), **({"init": started_from} if started_from else {})}
+    extra = {"size": size, "data": str(data)}
+    previous = (state or {}).get("extra", {})
+    if previous.get("init"):  # a resumed run keeps what it started from
+        extra |= {k: previous[k] for k in ("init", "init_model") if k in previous}
+    elif init is not None:
+        extra |= init_record(init)
+    return extra
 
 
 def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], opt: torch.optim.Optimizer,

@@ -61,9 +61,13 @@ def speaker_embedding(audio: np.ndarray) -> np.ndarray:
         return _voice_encoder().embed_utterance(preprocess_wav(audio, source_sr=SR))
 
 
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two embeddings."""
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    ea, eb = speaker_embedding(a), speaker_embedding(b)
-    return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb)))
+    return cosine(speaker_embedding(a), speaker_embedding(b))
 
 
 def dnsmos(audio: np.ndarray) -> float:

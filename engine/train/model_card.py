@@ -11,6 +11,7 @@ from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
 from engine.train.corpus import plan_extra_sentences
+from engine.train.lineage import base_commands
 from engine.train.texts import MANPAGE_LICENCE
 from engine.train.tts_train import PEAK_LR
 
@@ -24,9 +25,26 @@ def run_chain(run: Path) -> list[tuple[Path, dict]]:
         seen.add(current.resolve())
         state = read_run_state(current)
         chain.append((current, state))
-        init = state.get("extra", {}).get("init")
-        current = Path(init) if init else None
+        extra = state.get("extra", {})
+        # a model folder (``init_model``) ends the chain: its card's commands stand for the runs before it
+        current = Path(extra["init"]) if extra.get("init") and "init_model" not in extra else None
     return chain[::-1]
+
+
+def base_model_commands(*runs: Path) -> tuple[list[str], list[str]]:
+    """(corpus lines, training lines) of the model folders the chains of ``runs`` started from, each
+    folder once, in the order of ``runs``."""
+    corpora: list[str] = []
+    training: list[str] = []
+    seen: set[str] = set()
+    for run in runs:
+        extra = run_chain(run)[0][1].get("extra", {})
+        if "init_model" in extra and extra["init"] not in seen:
+            seen.add(extra["init"])
+            made, lines = base_commands(extra["init"], extra["init_model"]["commands"])
+            corpora += [c for c in made if c not in corpora]
+            training += lines
+    return corpora, training
 
 
 def corpus_scale(folder: Path, fallback: float) -> float:
@@ -93,6 +111,8 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
             line += _low_envelope_flag(state)
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
+            elif "init_model" in state.get("extra", {}):
+                line += f" --init {state['extra']['init']}"
             if stage == "tts" and i == len(chain) - 1 and decoder_run is None:
                 line += " --export assets/timbre-mini"
             lines.append(line)
@@ -107,7 +127,20 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")
             for name, folder in corpora.items()]
-    return ["make setup", *made, *lines]
+    base_corpora, base_training = base_model_commands(codec_run, tts_run)
+    made = [*base_corpora, *(m for m in made if m not in base_corpora)]
+    return ["make setup", *made, *base_training, *lines]
+
+
+def _base_model_note(*runs: Path) -> str:
+    """For chains that start from an exported model: which one, by its weights' hash."""
+    bases = {}
+    for run in runs:
+        extra = run_chain(run)[0][1].get("extra", {})
+        if "init_model" in extra:
+            bases[extra["init"]] = extra["init_model"]["hash"]
+    return "".join(f" `{folder}` is the earlier model (weights {h}) that the commands before its first use export, "
+                   "from its own card" + ("." if i == len(bases) - 1 else ";") for i, (folder, h) in enumerate(bases.items()))
 
 
 def _decoder_line(decoder_run: Path | None) -> list[str]:
@@ -187,7 +220,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               f"- tts: {tts_state['step']} steps, final losses "
               + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()),
               *_decoder_line(decoder_run), "",
-              "Exact commands (a run with `--init` starts from the weights of the run it names):", "", "```bash",
+              "Exact commands (a run with `--init` starts from the weights of the run it names):"
+              + _base_model_note(codec_run, tts_run), "", "```bash",
               *training_commands(data, scale, codec_run, tts_run, decoder_run), "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]

@@ -127,3 +127,51 @@ def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
     single = _run(tmp_path / "tts2", 100, size="tiny", codec=str(codec), losses=losses, data=str(tmp_path / "corpus"))
     card = write_model_card(model, large, codec, single, None, 0.7).read_text(encoding="utf-8")
     assert "corpora" not in card
+
+
+def test_runs_started_from_a_model_folder_list_that_models_own_commands_first(tmp_path):
+    from engine.train.lineage import card_commands
+
+    base = tmp_path / "tm16"
+    base.mkdir()
+    base_lines = [".venv/bin/timbre train data --out data/corpus --scale 0.7",
+                  ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec --steps 3000",
+                  ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec --out data/runs/tts "
+                  "--steps 3000 --input-noise 1",
+                  ".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec --tts data/runs/tts "
+                  "--out data/runs/decoder --steps 1200 --export assets/timbre-mini"]
+    (base / "MODEL_CARD.md").write_text("# card\n\nExact commands (a run with `--init` ...):\n\n```bash\nmake setup\n"
+                                        + "\n".join(base_lines) + "\n.venv/bin/timbre eval --model assets/timbre-mini "
+                                        "--data data/corpus --out data/eval\n```\n\n## Evaluation\n")
+    assert card_commands(base) == ["make setup", *base_lines, ".venv/bin/timbre eval --model assets/timbre-mini "
+                                   "--data data/corpus --out data/eval"]
+    record = {"hash": "abc123", "commands": card_commands(base)}
+    init = "data/models/tm16"
+    codec3 = _run(tmp_path / "codec3", 3000, size="mini", init=init, init_model=record, low_envelope=4.0)
+    tts11 = _run(tmp_path / "tts11", 2000, size="mini", init=init, init_model=record, codec=str(codec3),
+                 input_noise=1.5, lr=5e-4)
+    tts12 = _run(tmp_path / "tts12", 3000, size="mini", init=str(tts11), codec=str(codec3), input_noise=1.5, lr=3e-4)
+    assert [f.name for f, _ in run_chain(tts12)] == ["tts11", "tts12"]  # the model folder ends the chain
+    decoder = _run(tmp_path / "decoder13", 1200, codec=str(codec3), tts=str(tts12), low_envelope=4.0)
+    lines = training_commands(Path("data/corpus"), 0.7, codec3, tts12, decoder)
+    assert lines == [
+        "make setup",
+        ".venv/bin/timbre train data --out data/corpus --scale 0.7",  # once, though both use it
+        *base_lines[1:3],
+        # the base model's export goes where the new runs start from
+        base_lines[3].replace("--export assets/timbre-mini", "--export data/models/tm16"),
+        ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec3 --steps 3000 --low-envelope-weight 4 "
+        "--init data/models/tm16",
+        ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec3 --out data/runs/tts11 --steps 2000 "
+        "--input-noise 1.5 --lr 0.0005 --init data/models/tm16",
+        ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec3 --out data/runs/tts12 --steps 3000 "
+        "--input-noise 1.5 --lr 0.0003 --init data/runs/tts11",
+        ".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec3 --tts data/runs/tts12 "
+        "--out data/runs/decoder13 --steps 1200 --low-envelope-weight 4 --export assets/timbre-mini",
+        ".venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval",
+    ]
+    assert card_commands(tmp_path / "nothing-here") == []
+    from engine.train.model_card import _base_model_note
+
+    assert _base_model_note(codec3, tts12).startswith(" `data/models/tm16` is the earlier model (weights abc123)")
+    assert _base_model_note(tmp_path / "decoder13") == ""

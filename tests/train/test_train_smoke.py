@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
@@ -147,3 +148,29 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
 
     done = engine.render(SynthesisRequest("Hello there.", params=SamplingParams(seed=3, max_seconds=4.0)))
     assert done.audio.size > 0 and done.sample_rate == 16000
+
+    # an exported model folder starts new runs too (the shipped model, fine-tuned): the weights it
+    # starts from are the model's, and the run records which model (by hash) for the model card
+    from engine.model_files import WEIGHTS_NAME, file_hash
+    from engine.train.checkpoint import read_run_state
+
+    shipped = load_model(str(model_dir), torch.device("cpu"), torch.float32)
+    codec_from_model, tts_from_model = tmp_path / "codec-from-model", tmp_path / "tts-from-model"
+    train_codec(corpus, codec_from_model, 1, "tiny", threads=2, seed=0, log=logs.append, batch=8, init=model_dir)
+    train_tts(corpus, codec_run, tts_from_model, 1, "tiny", threads=2, seed=0, log=logs.append, batch=8,
+              init=model_dir)
+    for run_dir in (codec_from_model, tts_from_model):
+        extra = read_run_state(run_dir)["extra"]
+        assert extra["init"] == str(model_dir)
+        assert extra["init_model"] == {"hash": file_hash(model_dir / WEIGHTS_NAME), "commands": []}  # it has no card
+    started = VoxtralTTS(trained.cfg)
+    load_checkpoint(tts_from_model, {"tts": started}, None)
+    # one warm-up step (learning rate 1/300 of its peak) away from the model's weights, far from a fresh model's
+    w = "backbone.layers.0.attention.wq.weight"
+    model_w, started_w, fresh_w = shipped.tts.state_dict()[w], started.state_dict()[w], fresh.state_dict()[w]
+    assert (started_w - model_w).abs().max() < 1e-3 < (fresh_w - model_w).abs().max()
+    enc = "encoder_blocks.0.layers.0.attention.wq.weight"  # the codec in the model is codec_run's
+    assert (load_trained_codec(codec_from_model).state_dict()[enc] - before_sd[enc]).abs().max() < 1e-3
+    with pytest.raises(RuntimeError, match="is not the 'mini' size"):
+        train_tts(corpus, codec_run, tmp_path / "tts-wrong-size", 1, "mini", threads=2, seed=0, log=logs.append,
+                  batch=8, init=model_dir)
