@@ -13,19 +13,26 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 import torch
 
-from engine.api import SamplingParams, SynthesisRequest
+from engine.api import ModelInfo, SamplingParams, SynthesisRequest
 from engine.atomic import write_text_atomic
+from engine.codec.interface import AudioCodec
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
 from engine.train.scoring import Scorer, mean_of
 from engine.train.tts_train import REF_FRAMES
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
 
 SEED = 1234
 SPEED_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home."
@@ -89,22 +96,21 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads))
     info = engine.load()
     n = 8 if args.quick else args.sentences
-    clips = load_clips(data, "eval", exclude_held_out=False)
     by_speaker: dict[str, dict[int, dict]] = {}
-    for c in clips:
+    for c in load_clips(data, "eval", exclude_held_out=False):
         by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
-    held_out = read_plan(data)["held_out_speakers"]
     report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
     with Scorer(args.workers) as scorer:
-        default_renders = _voices(engine, info, data, by_speaker, args, n, scorer, report, out, log)
-        report["codec"] = _codec(engine, data, by_speaker, n, scorer)
+        run = _Evaluation(engine, info, data, out, n, by_speaker, scorer, log)
+        default_renders = run.voices(args.voices.split(",") if args.voices else None, report)
+        report["codec"] = run.codec()
         log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
-        for spk in held_out:
+        for spk in read_plan(data)["held_out_speakers"]:
             if spk in by_speaker and DEFAULT_SPEAKER in by_speaker:
-                report["cloning"] = _cloning(engine, info, data, by_speaker[spk], spk, default_renders, n, scorer, out)
+                report["cloning"] = run.cloning(spk, default_renders)
                 log(f"eval cloning: {json.dumps(report['cloning'])}")
         if not args.quick and DEFAULT_SPEAKER in by_speaker:
-            report["steps"] = _steps_table(engine, data, by_speaker[DEFAULT_SPEAKER], args.steps_table, n, scorer, log)
+            report["steps"] = run.steps_table([int(s) for s in args.steps_table.split(",")])
 
     report["speed"] = {"model": model_speed(engine), "piper_joe": piper_speed(SPEED_TEXT),
                        "threads": torch.get_num_threads(), "cores": os.cpu_count(), "steps": info.default_params.steps}
@@ -116,90 +122,95 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     return report
 
 
-def _voices(engine, info, data: Path, by_speaker: dict, args, n: int, scorer: Scorer, report: dict, out: Path,
-            log) -> list[np.ndarray]:
-    """Each training voice's renders of the held-out sentences, scored next to its teacher's audio;
-    returns the default voice's renders (the cloning section compares against them)."""
-    refs = reference_clips(data)
-    wanted = args.voices.split(",") if args.voices else sorted(refs)
-    pending, default_renders = {}, []
-    for spk in wanted:
-        voice = voice_name(spk)
-        if voice not in info.voices or spk not in by_speaker:
-            log(f"eval: skipping {spk} (no voice or no held-out clips)")
-            continue
-        teacher = [m for _, m in sorted(by_speaker[spk].items())][:n]
-        texts = [m["spoken"] for m in teacher]
-        reference = metrics.speaker_embedding(_audio(data, refs[spk]))
-        renders = [_render(engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
-        if spk == DEFAULT_SPEAKER:
-            default_renders = renders
-        pending[spk] = (scorer.score(renders, texts, reference),
-                        scorer.score([_audio(data, m) for m in teacher], texts, reference))
-        for i, a in enumerate(renders[:3]):
-            sf.write(str(out / f"{spk}-{i}.wav"), a, info.sample_rate)
-    for spk, (model, teacher) in pending.items():
-        report["voices"][spk] = row = {"model": model.result(), "teacher": teacher.result()}
-        log(f"eval {spk}: {json.dumps(row)}")
-    return default_renders
+@dataclass
+class _Evaluation:
+    """The sections of one evaluation: each renders in this process and hands its clips to the scorer."""
 
+    engine: Engine
+    info: ModelInfo
+    data: Path
+    out: Path
+    n: int  # held-out sentences per voice
+    by_speaker: dict[str, dict[int, dict]]  # speaker -> sentence index -> eval clip metadata
+    scorer: Scorer
+    log: Callable[[str], None]
 
-def _codec(engine, data: Path, by_speaker: dict, n: int, scorer: Scorer) -> dict:
-    """The codec's round trip on held-out clips of every unwarped speaker, the held-out voice included."""
-    from engine.codec.interface import AudioCodec
+    def sentences(self, spk: str, limit: int | None = None) -> list[dict]:
+        return [m for _, m in sorted(self.by_speaker[spk].items())][: limit or self.n]
 
-    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
-    futures = []
-    for spk, sentences in sorted(by_speaker.items()):
-        if "~" in spk:
-            continue
-        for m in [m for _, m in sorted(sentences.items())][: max(2, n // 3)]:
-            a = _audio(data, m)
-            futures.append((spk, scorer.codec(a, codec.decode(codec.encode(a, 16000))[: len(a)])))
-    rows = [{"speaker": spk, **f.result()} for spk, f in futures]
-    keys = ("pesq", "stoi", "dnsmos", "dnsmos_original")
-    return {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys},
-            "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in keys}
-                            for spk in sorted({r["speaker"] for r in rows})}}
+    def reference(self, spk: str) -> np.ndarray:
+        """The speaker embedding of a training voice's reference clip (its model voice's source)."""
+        return metrics.speaker_embedding(_audio(self.data, reference_clips(self.data)[spk]))
 
+    def voices(self, wanted: list[str] | None, report: dict) -> list[np.ndarray]:
+        """Each training voice's renders of the held-out sentences, scored next to its teacher's audio;
+        returns the default voice's renders (the cloning section compares against them)."""
+        pending, default_renders = {}, []
+        for spk in wanted or sorted(reference_clips(self.data)):
+            voice = voice_name(spk)
+            if voice not in self.info.voices or spk not in self.by_speaker:
+                self.log(f"eval: skipping {spk} (no voice or no held-out clips)")
+                continue
+            teacher = self.sentences(spk)
+            texts = [m["spoken"] for m in teacher]
+            reference = self.reference(spk)
+            renders = [_render(self.engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
+            if spk == DEFAULT_SPEAKER:
+                default_renders = renders
+            pending[spk] = (self.scorer.score(renders, texts, reference),
+                            self.scorer.score([_audio(self.data, m) for m in teacher], texts, reference))
+            for i, a in enumerate(renders[:3]):
+                sf.write(str(self.out / f"{spk}-{i}.wav"), a, self.info.sample_rate)
+        for spk, (model, teacher) in pending.items():
+            report["voices"][spk] = row = {"model": model.result(), "teacher": teacher.result()}
+            self.log(f"eval {spk}: {json.dumps(row)}")
+        return default_renders
 
-def _cloning(engine, info, data: Path, by_sentence: dict, spk: str, default_renders: list[np.ndarray], n: int,
-             scorer: Scorer, out: Path) -> dict:
-    """Cloning the held-out voice from one of its clips, against the default voice."""
-    from engine.codec.interface import AudioCodec
+    def codec(self) -> dict:
+        """The codec's round trip on held-out clips of every unwarped speaker, the held-out voice included."""
+        codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
+        futures = []
+        for spk in sorted(s for s in self.by_speaker if "~" not in s):
+            for m in self.sentences(spk, max(2, self.n // 3)):
+                a = _audio(self.data, m)
+                futures.append((spk, self.scorer.codec(a, codec.decode(codec.encode(a, 16000))[: len(a)])))
+        rows = [{"speaker": spk, **f.result()} for spk, f in futures]
+        keys = ("pesq", "stoi", "dnsmos", "dnsmos_original")
+        return {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys},
+                "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in keys}
+                                for spk in sorted({r["speaker"] for r in rows})}}
 
-    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
-    sentences = [m for _, m in sorted(by_sentence.items())]
-    ref_meta, targets = sentences[-1], sentences[:n]
-    reference = _audio(data, ref_meta)
-    engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
-    cloned = [_render(engine, m["spoken"], "clone").audio for m in targets]
-    default = default_renders or [_render(engine, m["spoken"], "default").audio for m in targets]
-    ref = metrics.speaker_embedding(reference)
-    clone_rows = scorer.clips(cloned, ref)
-    default_sims = scorer.similarities(default[: len(targets)], ref)
-    teacher_sims = scorer.similarities([_audio(data, m) for m in targets[:-1]], ref)
-    for i, a in enumerate(cloned[:3]):
-        sf.write(str(out / f"clone-{spk}-{i}.wav"), a, info.sample_rate)
-    rows = [f.result() for f in clone_rows]
-    return {"speaker": spk, "clone_similarity": float(np.mean([r["similarity"] for r in rows])),
-            "default_similarity": mean_of(default_sims), "teacher_similarity": mean_of(teacher_sims),
-            "clone_wer": metrics.wer([m["spoken"] for m in targets], [r["transcript"] for r in rows])}
+    def cloning(self, spk: str, default_renders: list[np.ndarray]) -> dict:
+        """Cloning the held-out voice ``spk`` from one of its clips, against the default voice."""
+        codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
+        sentences = self.sentences(spk, len(self.by_speaker[spk]))
+        ref_meta, targets = sentences[-1], sentences[: self.n]
+        reference = _audio(self.data, ref_meta)
+        self.engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
+        cloned = [_render(self.engine, m["spoken"], "clone").audio for m in targets]
+        default = default_renders or [_render(self.engine, m["spoken"], "default").audio for m in targets]
+        ref = metrics.speaker_embedding(reference)
+        clone_rows = self.scorer.clips(cloned, ref)
+        default_sims = self.scorer.similarities(default[: len(targets)], ref)
+        teacher_sims = self.scorer.similarities([_audio(self.data, m) for m in targets[:-1]], ref)
+        for i, a in enumerate(cloned[:3]):
+            sf.write(str(self.out / f"clone-{spk}-{i}.wav"), a, self.info.sample_rate)
+        rows = [f.result() for f in clone_rows]
+        return {"speaker": spk, "clone_similarity": float(np.mean([r["similarity"] for r in rows])),
+                "default_similarity": mean_of(default_sims), "teacher_similarity": mean_of(teacher_sims),
+                "clone_wer": metrics.wer([m["spoken"] for m in targets], [r["transcript"] for r in rows])}
 
-
-def _steps_table(engine, data: Path, by_sentence: dict, steps_table: str, n: int, scorer: Scorer, log) -> dict:
-    """WER, similarity and DNSMOS of the default voice for each number of flow steps."""
-    teacher = [m for _, m in sorted(by_sentence.items())][: min(n, 15)]
-    texts = [m["spoken"] for m in teacher]
-    reference = metrics.speaker_embedding(_audio(data, reference_clips(data)[DEFAULT_SPEAKER]))
-    pending = {}
-    for steps in [int(s) for s in steps_table.split(",")]:
-        pending[str(steps)] = scorer.score([_render(engine, t, "default", steps).audio for t in texts], texts, reference)
-    table = {}
-    for steps, p in pending.items():
-        table[steps] = p.result()
-        log(f"eval steps {steps}: {json.dumps(table[steps])}")
-    return table
+    def steps_table(self, step_counts: list[int]) -> dict:
+        """WER, similarity and DNSMOS of the default voice for each number of flow steps."""
+        texts = [m["spoken"] for m in self.sentences(DEFAULT_SPEAKER, min(self.n, 15))]
+        reference = self.reference(DEFAULT_SPEAKER)
+        pending = {str(steps): self.scorer.score([_render(self.engine, t, "default", steps).audio for t in texts],
+                                                 texts, reference) for steps in step_counts}
+        table = {}
+        for steps, p in pending.items():
+            table[steps] = p.result()
+            self.log(f"eval steps {steps}: {json.dumps(table[steps])}")
+        return table
 
 
 def render_markdown(r: dict) -> str:
