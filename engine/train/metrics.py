@@ -27,8 +27,12 @@ def _decoder():
 
 
 def transcribe(audio: np.ndarray) -> str:
+    """What pocketsphinx hears in one clip [n] at 16 kHz, lower case. A function of the clip alone: the
+    decoder's feature state (live cepstral mean) is reset first, or each transcript would depend on the
+    clips decoded before it in the same process (measured: 7 of 12 held-out clips changed with the order)."""
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
     d = _decoder()
+    d.reinit_feat()
     d.start_utt()
     d.process_raw(pcm, full_utt=True)
     d.end_utt()

@@ -43,3 +43,10 @@ def test_report_markdown_has_every_section():
     assert "Speed (2 cores, torch on 1 thread, 8 steps" in render_markdown(report)
     report["speed"]["piper_joe"] = {"error": "No module named 'piper'"}
     assert "piper joe could not be measured: No module named 'piper'" in render_markdown(report)
+
+
+def test_a_transcript_does_not_depend_on_the_clips_decoded_before_it(corpus):
+    clips = [a for a, _ in _eval_audio(corpus, "flite-slt") + _eval_audio(corpus, "piper-joe")]
+    forward = [metrics.transcribe(a) for a in clips]
+    backward = [metrics.transcribe(a) for a in clips[::-1]][::-1]
+    assert forward == backward and metrics.transcribe(clips[0]) == forward[0]
