@@ -1,9 +1,10 @@
 """The evaluation's scoring in worker processes: transcripts, speaker embeddings, DNSMOS, PESQ/STOI.
 
-Scoring, not rendering, is most of ``timbre eval`` (per clip on this machine: pocketsphinx 0.75 s,
-a resemblyzer embedding 0.85 s, DNSMOS 0.5 s, against 0.3 s to render it), and each metric runs on
-one core, so a pool of one process per core scores clips side by side while the main process renders
-the next voice. Each worker keeps its models loaded for the whole evaluation. A reference clip is
+Scoring, not rendering, is most of ``timbre eval`` (per held-out clip, measured here with the other
+core busy: pocketsphinx 1.5 s, a resemblyzer embedding 1.7 s, DNSMOS 1.0 s; rendering one takes a
+fraction of a second), and the metrics run mostly on one core each, so a pool of one process per core
+scores clips side by side while the main process renders the next voice (the full report: 31 -> 21
+minutes on 2 cores). Each worker keeps its models loaded for the whole evaluation. A reference clip is
 embedded once (``metrics.speaker_embedding``, in the caller) and each clip compared with that
 embedding, not re-embedded per clip.
 """
@@ -21,7 +22,8 @@ from engine.train import metrics
 
 
 def _one_thread() -> None:
-    """Worker start: one thread per library, so the pool's processes do not fight over the cores."""
+    """Worker start: torch (resemblyzer) and OpenMP on one thread, so the pool's processes do not fight
+    over the cores."""
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 
