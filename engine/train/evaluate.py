@@ -101,7 +101,7 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
         by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
     report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
     with Scorer(args.workers) as scorer:
-        run = _Evaluation(engine, info, data, out, n, by_speaker, scorer, log)
+        run = _Evaluation(engine, info, data, out, n, by_speaker, reference_clips(data), scorer, log)
         default_renders = run.voices(args.voices.split(",") if args.voices else None, report)
         report["codec"] = run.codec()
         log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
@@ -132,6 +132,7 @@ class _Evaluation:
     out: Path
     n: int  # held-out sentences per voice
     by_speaker: dict[str, dict[int, dict]]  # speaker -> sentence index -> eval clip metadata
+    refs: dict[str, dict]  # training speaker -> its reference clip's metadata (reads every shard: once)
     scorer: Scorer
     log: Callable[[str], None]
 
@@ -140,13 +141,13 @@ class _Evaluation:
 
     def reference(self, spk: str) -> np.ndarray:
         """The speaker embedding of a training voice's reference clip (its model voice's source)."""
-        return metrics.speaker_embedding(_audio(self.data, reference_clips(self.data)[spk]))
+        return metrics.speaker_embedding(_audio(self.data, self.refs[spk]))
 
     def voices(self, wanted: list[str] | None, report: dict) -> list[np.ndarray]:
         """Each training voice's renders of the held-out sentences, scored next to its teacher's audio;
         returns the default voice's renders (the cloning section compares against them)."""
         pending, default_renders = {}, []
-        for spk in wanted or sorted(reference_clips(self.data)):
+        for spk in wanted or sorted(self.refs):
             voice = voice_name(spk)
             if voice not in self.info.voices or spk not in self.by_speaker:
                 self.log(f"eval: skipping {spk} (no voice or no held-out clips)")

@@ -31,19 +31,25 @@ def run_chain(run: Path) -> list[tuple[Path, dict]]:
     return chain[::-1]
 
 
-def base_model_commands(*runs: Path) -> tuple[list[str], list[str]]:
-    """(corpus lines, training lines) of the model folders the chains of ``runs`` started from, each
-    folder once, in the order of ``runs``."""
-    corpora: list[str] = []
-    training: list[str] = []
-    seen: set[str] = set()
+def base_models(*runs: Path) -> dict[str, dict]:
+    """The model folders the chains of ``runs`` started from, each once, in the order of ``runs``:
+    folder -> its ``init_model`` record (weights hash, card commands)."""
+    bases: dict[str, dict] = {}
     for run in runs:
         extra = run_chain(run)[0][1].get("extra", {})
-        if "init_model" in extra and extra["init"] not in seen:
-            seen.add(extra["init"])
-            made, lines = base_commands(extra["init"], extra["init_model"]["commands"])
-            corpora += [c for c in made if c not in corpora]
-            training += lines
+        if "init_model" in extra:
+            bases.setdefault(extra["init"], extra["init_model"])
+    return bases
+
+
+def base_model_commands(*runs: Path) -> tuple[list[str], list[str]]:
+    """(corpus lines, training lines) of the model folders the chains of ``runs`` started from."""
+    corpora: list[str] = []
+    training: list[str] = []
+    for folder, record in base_models(*runs).items():
+        made, lines = base_commands(folder, record["commands"])
+        corpora += [c for c in made if c not in corpora]
+        training += lines
     return corpora, training
 
 
@@ -134,13 +140,10 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
 
 def _base_model_note(*runs: Path) -> str:
     """For chains that start from an exported model: which one, by its weights' hash."""
-    bases = {}
-    for run in runs:
-        extra = run_chain(run)[0][1].get("extra", {})
-        if "init_model" in extra:
-            bases[extra["init"]] = extra["init_model"]["hash"]
-    return "".join(f" `{folder}` is the earlier model (weights {h}) that the commands before its first use export, "
-                   "from its own card" + ("." if i == len(bases) - 1 else ";") for i, (folder, h) in enumerate(bases.items()))
+    bases = base_models(*runs)
+    return "".join(f" `{folder}` is the earlier model (weights {record['hash']}) that the commands before its first "
+                   "use export, from its own card" + ("." if i == len(bases) - 1 else ";")
+                   for i, (folder, record) in enumerate(bases.items()))
 
 
 def _decoder_line(decoder_run: Path | None) -> list[str]:
