@@ -168,18 +168,25 @@ class _Evaluation:
         return default_renders
 
     def codec(self) -> dict:
-        """The codec's round trip on held-out clips of every unwarped speaker, the held-out voice included."""
+        """The codec's round trip on held-out clips of every unwarped speaker, the held-out voice included,
+        each score next to the original clip's: what the codec alone keeps of the words and the voice
+        (the most the TTS can reach through it), and for a WORLD codec what WORLD alone keeps."""
         codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
-        futures = []
+        vocoder_alone = self.engine.model.codec.cfg.io == "world"
+        rows = []
         for spk in sorted(s for s in self.by_speaker if "~" not in s):
+            reference = self.reference(spk) if spk in self.refs else None  # the held-out voice has no voice
             for m in self.sentences(spk, max(2, self.n // 3)):
                 a = _audio(self.data, m)
-                futures.append((spk, self.scorer.codec(a, codec.decode(codec.encode(a, 16000))[: len(a)])))
-        rows = [{"speaker": spk, **f.result()} for spk, f in futures]
-        keys = ("pesq", "stoi", "dnsmos", "dnsmos_original")
-        return {"clips": len(rows), **{k: float(np.mean([r[k] for r in rows])) for k in keys},
-                "per_speaker": {spk: {k: float(np.mean([r[k] for r in rows if r["speaker"] == spk])) for k in keys}
-                                for spk in sorted({r["speaker"] for r in rows})}}
+                decoded = codec.decode(codec.encode(a, 16000))[: len(a)]
+                rows.append((spk, m["spoken"], self.scorer.codec(a, decoded, reference, vocoder_alone)))
+        per_speaker = {}
+        for spk in sorted({spk for spk, _, _ in rows}):
+            mine = [(text, f.result()) for s, text, f in rows if s == spk]
+            per_speaker[spk] = _codec_summary([t for t, _ in mine], [r for _, r in mine])
+        every = [(text, f.result()) for _, text, f in rows]
+        return {"clips": len(rows), **_codec_summary([t for t, _ in every], [r for _, r in every]),
+                "per_speaker": per_speaker}
 
     def cloning(self, spk: str, default_renders: list[np.ndarray]) -> dict:
         """Cloning the held-out voice ``spk`` from one of its clips, against the default voice."""
@@ -214,6 +221,15 @@ class _Evaluation:
         return table
 
 
+def _codec_summary(texts: list[str], rows: list[dict]) -> dict[str, float]:
+    """Means of the per-clip codec scores, and the WER of the decoded clips and of the originals."""
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if not k.startswith("transcript")
+           and all(k in r for r in rows)}
+    out["wer"] = metrics.wer(texts, [r["transcript"] for r in rows])
+    out["wer_original"] = metrics.wer(texts, [r["transcript_original"] for r in rows])
+    return out
+
+
 def render_markdown(r: dict) -> str:
     lines = [f"# Evaluation of {r['model']} ({r['model_hash']}), {r['sentences']} held-out sentences", "",
              "| voice | WER model | WER teacher | similarity model | similarity teacher | DNSMOS model | DNSMOS teacher |",
@@ -224,11 +240,7 @@ def render_markdown(r: dict) -> str:
                      f"{m['dnsmos']:.2f} | {t['dnsmos']:.2f} |")
     c = r.get("codec")
     if c:
-        lines += ["", f"Codec on {c['clips']} held-out clips: PESQ-WB {c['pesq']:.2f}, STOI {c['stoi']:.3f}, "
-                      f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f})", "",
-                  "| speaker | PESQ-WB | STOI | DNSMOS | DNSMOS original |", "|---|---|---|---|---|"]
-        for spk, v in c["per_speaker"].items():
-            lines.append(f"| {spk} | {v['pesq']:.2f} | {v['stoi']:.3f} | {v['dnsmos']:.2f} | {v['dnsmos_original']:.2f} |")
+        lines += ["", *codec_lines(c)]
     if "cloning" in r:
         k = r["cloning"]
         lines += ["", f"Cloning {k['speaker']} (held out): similarity {k['clone_similarity']:.3f} vs default voice "
@@ -238,6 +250,26 @@ def render_markdown(r: dict) -> str:
         lines += [f"| {s} | {v['wer']:.3f} | {v['similarity']:.3f} | {v['dnsmos']:.2f} |" for s, v in r["steps"].items()]
     lines += ["", *speed_lines(r["speed"]), ""]
     return "\n".join(lines)
+
+
+def codec_lines(c: dict) -> list[str]:
+    """The codec section: each round-trip score next to the original clip's (and WORLD alone's)."""
+    world = "world_pesq" in c
+    lines = [f"Codec on {c['clips']} held-out clips: PESQ-WB {c['pesq']:.2f}, STOI {c['stoi']:.3f}, "
+             f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f})"
+             + (f"; WORLD alone, no bottleneck: PESQ-WB {c['world_pesq']:.2f}, STOI {c['world_stoi']:.3f}" if world else ""),
+             "", "Each score of the round trip, with the original clip's in brackets"
+             + (" (for PESQ-WB and STOI, WORLD analysis -> synthesis alone)" if world else "")
+             + ". Similarity is to the voice's reference clip, the yardstick of the voice table: the model "
+             "cannot sound more like the voice, or be understood better, than its codec's round trip.", "",
+             "| speaker | PESQ-WB | STOI | DNSMOS | WER | similarity |", "|---|---|---|---|---|---|"]
+    for spk, v in c["per_speaker"].items():
+        pesq = f"{v['pesq']:.2f} ({v['world_pesq']:.2f})" if world else f"{v['pesq']:.2f}"
+        stoi = f"{v['stoi']:.3f} ({v['world_stoi']:.3f})" if world else f"{v['stoi']:.3f}"
+        sim = f"{v['similarity']:.3f} ({v['similarity_original']:.3f})" if "similarity" in v else "—"
+        lines.append(f"| {spk} | {pesq} | {stoi} | {v['dnsmos']:.2f} ({v['dnsmos_original']:.2f}) | "
+                     f"{v['wer']:.3f} ({v['wer_original']:.3f}) | {sim} |")
+    return lines
 
 
 def speed_lines(s: dict) -> list[str]:

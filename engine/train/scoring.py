@@ -39,10 +39,23 @@ def clip_scores(audio: np.ndarray, reference: np.ndarray | None) -> dict:
     return out
 
 
-def codec_scores(original: np.ndarray, decoded: np.ndarray) -> dict:
-    """A codec round trip of one clip: PESQ-WB and STOI against the original, DNSMOS of both."""
+def codec_scores(original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
+                 vocoder_alone: bool = False) -> dict:
+    """A codec round trip of one clip [n] at 16 kHz, each score next to the original's: PESQ-WB and STOI
+    against the original, DNSMOS and the transcript of both, and, given a reference embedding [256], the
+    similarity of both to it. ``vocoder_alone``: also PESQ-WB and STOI of WORLD analysis -> synthesis
+    with no bottleneck (``world_pesq``, ``world_stoi``), the most a WORLD-rendered decoder can reach."""
     p, s = metrics.pesq_stoi(original, decoded)
-    return {"pesq": p, "stoi": s, "dnsmos": metrics.dnsmos(decoded), "dnsmos_original": metrics.dnsmos(original)}
+    out = {"pesq": p, "stoi": s, "dnsmos": metrics.dnsmos(decoded), "dnsmos_original": metrics.dnsmos(original),
+           "transcript": metrics.transcribe(decoded), "transcript_original": metrics.transcribe(original)}
+    if reference is not None:
+        out["similarity"] = metrics.cosine(metrics.speaker_embedding(decoded), reference)
+        out["similarity_original"] = metrics.cosine(metrics.speaker_embedding(original), reference)
+    if vocoder_alone:
+        from engine.codec import world
+
+        out["world_pesq"], out["world_stoi"] = metrics.pesq_stoi(original, world.synthesize(world.analyze(original)))
+    return out
 
 
 @dataclass
@@ -95,8 +108,9 @@ class Scorer:
     def similarities(self, audios: list[np.ndarray], reference: np.ndarray) -> list[Future]:
         return [self.pool.submit(_similarity, a, reference) for a in audios]
 
-    def codec(self, original: np.ndarray, decoded: np.ndarray) -> Future:
-        return self.pool.submit(codec_scores, original, decoded)
+    def codec(self, original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
+              vocoder_alone: bool = False) -> Future:
+        return self.pool.submit(codec_scores, original, decoded, reference, vocoder_alone)
 
 
 def _similarity(audio: np.ndarray, reference: np.ndarray) -> float:

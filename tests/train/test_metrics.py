@@ -26,16 +26,22 @@ def test_metrics_rank_teacher_audio_sensibly(corpus):
 
 def test_report_markdown_has_every_section():
     row = {"wer": 0.2, "similarity": 0.9, "dnsmos": 3.0}
+    codec_row = {"pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0, "world_pesq": 2.6, "world_stoi": 0.97,
+                 "wer": 0.3, "wer_original": 0.2}
     report = {"model": "m", "model_hash": "h", "sentences": 2, "voices": {"flite-slt": {"model": row, "teacher": row}},
-              "codec": {"clips": 1, "pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0,
-                        "per_speaker": {"flite-slt": {"pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0}}},
+              "codec": {"clips": 2, "pesq": 2.1, "stoi": 0.9, "dnsmos": 2.8, "dnsmos_original": 3.0,
+                        "world_pesq": 2.6, "world_stoi": 0.97, "wer": 0.3, "wer_original": 0.2,
+                        "per_speaker": {"flite-slt": {**codec_row, "similarity": 0.85, "similarity_original": 0.93},
+                                        "flite-rms": codec_row}},
               "cloning": {"speaker": "x", "clone_similarity": 0.8, "default_similarity": 0.6, "teacher_similarity": 0.9,
                           "clone_wer": 0.3},
               "steps": {"1": row, "8": row},
               "speed": {"threads": 2, "steps": 8, "model": {"rtf": 0.05, "first_audio_s": 0.05},
                         "piper_joe": {"rtf": 0.04, "first_audio_s": 0.2}}}
     md = render_markdown(report)
-    for needle in ("| flite-slt | 0.200", "PESQ-WB 2.10", "Cloning x", "| 8 | 0.200", "| model | 0.050 | 50 ms |",
+    for needle in ("| flite-slt | 0.200", "PESQ-WB 2.10", "WORLD alone, no bottleneck: PESQ-WB 2.60, STOI 0.970",
+                   "| flite-slt | 2.10 (2.60) | 0.900 (0.970) | 2.80 (3.00) | 0.300 (0.200) | 0.850 (0.930) |",
+                   "| flite-rms | 2.10 (2.60) | 0.900 (0.970) | 2.80 (3.00) | 0.300 (0.200) | — |", "Cloning x", "| 8 | 0.200", "| model | 0.050 | 50 ms |",
                    "| piper joe | 0.040 | 200 ms |", "| model / piper joe | 1.25 | 0.25 |"):
         assert needle in md
     assert "Speed (2 threads, 8 steps" in md  # reports from before "cores" was recorded

@@ -33,9 +33,14 @@ def test_the_pool_scores_what_one_process_scores(corpus):
         # the similarity is to the reference embedding it was given
         assert there["similarity"] > pool.score(slt, texts, other).result()["similarity"] + 0.05
         assert there["wer"] < 0.6 and 2.0 < there["dnsmos"] < 4.5
-        # a clip against itself: perfect PESQ and STOI, the same DNSMOS for both sides
-        row = pool.codec(slt[0], slt[0]).result()
+        # a clip against itself: perfect PESQ and STOI, the same DNSMOS, transcript and similarity for both
+        # sides; WORLD analysis -> synthesis alone is lossy, but keeps the words
+        row = pool.codec(slt[0], slt[0], same, True).result()
         assert row["pesq"] > 4.0 and row["stoi"] > 0.99 and row["dnsmos"] == pytest.approx(row["dnsmos_original"])
+        assert row["transcript"] == row["transcript_original"] != ""
+        assert row["similarity"] == pytest.approx(row["similarity_original"]) and row["similarity"] > 0.8
+        assert 1.5 < row["world_pesq"] < 4.0 and 0.9 < row["world_stoi"] < row["stoi"]
+        assert "world_pesq" not in pool.codec(slt[0], slt[0]).result()
 
 
 def test_eval_writes_every_section(corpus, tmp_path):
@@ -48,11 +53,17 @@ def test_eval_writes_every_section(corpus, tmp_path):
     # the codec round trip of every unwarped speaker, the held-out voice included
     assert set(report["codec"]["per_speaker"]) == {"flite-slt", "flite-kal16", "piper-joe", "flite-awb"}
     assert 0.0 < report["codec"]["stoi"] < 1.0
+    for spk, row in report["codec"]["per_speaker"].items():
+        # similarity to the voice's reference clip; the held-out voice has none
+        assert ("similarity" in row) == (spk != "flite-awb")
+        # the shipped codec keeps less than WORLD alone does (its decoder renders through WORLD)
+        assert row["world_stoi"] > row["stoi"]
     assert report["cloning"]["speaker"] == "flite-awb" and -1.0 < report["cloning"]["clone_similarity"] <= 1.0
     assert set(report["steps"]) == {"1", "8"}
     assert report["speed"]["model"]["rtf"] > 0
     saved = json.loads((tmp_path / "eval" / "report.json").read_text())
     assert saved["voices"] == report["voices"]
-    assert "| flite-slt |" in (tmp_path / "eval" / "report.md").read_text()
+    md = (tmp_path / "eval" / "report.md").read_text()
+    assert "| flite-slt |" in md and "WORLD alone, no bottleneck" in md
     assert sorted(p.name for p in (tmp_path / "eval").glob("flite-slt-*.wav")) == ["flite-slt-0.wav", "flite-slt-1.wav"]
     assert np.isfinite(sf.read(str(tmp_path / "eval" / "flite-slt-0.wav"))[0]).all()
