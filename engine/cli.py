@@ -66,12 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--model")
     studio.add_argument("--device")
     studio.add_argument("studio_args", nargs=argparse.REMAINDER, help="passed on to the studio")
-    from engine.train.cli import add_eval_parser, add_train_parser
+    from engine.train.cli import add_eval_parser, add_probe_parser, add_train_parser
     from engine.voice_cli import add_voice_parser
 
     add_voice_parser(sub)
     add_train_parser(sub)
     add_eval_parser(sub)
+    add_probe_parser(sub)
     return parser
 
 
@@ -90,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             from engine.voice_cli import cmd_voice
 
             return cmd_voice(args)
-        if args.command in ("train", "eval"):
-            from engine.train.cli import run_eval, run_train
+        if args.command in ("train", "eval", "codec-probe"):
+            from engine.train.cli import run_eval, run_probe, run_train
 
-            return run_train(args) if args.command == "train" else run_eval(args)
+            return {"train": run_train, "eval": run_eval, "codec-probe": run_probe}[args.command](args)
     except EngineError as e:
         print(f"timbre: error: {e}", file=sys.stderr)
         return 2

@@ -48,13 +48,17 @@ class AudioCodec:
         if sample_rate != self.sample_rate:
             x = soxr.resample(x, sample_rate, self.sample_rate).astype(np.float32)
         if self.codec.cfg.io == "world":
-            steps = torch.from_numpy(world.analyze(x)).T[None].to(self.device)  # (1, feature_dim, steps)
-            steps = torch.nn.functional.pad(steps, (0, (-steps.shape[-1]) % (self.samples_per_frame // world.HOP)),
-                                            mode="replicate")
-            codes = self.codec.quantizer.encode(self.codec.encode_steps(steps))
+            codes = self.codec.quantizer.encode(self.codec.encode_steps(self.feature_steps(world.analyze(x))))
         else:
             codes = self.codec.encode(torch.from_numpy(x)[None].to(self.device))  # (1, 1 + K, T)
         return codes[0].T.cpu().numpy()
+
+    def feature_steps(self, features: np.ndarray) -> torch.Tensor:
+        """WORLD features [n, feature_dim] -> the encoder's input [1, feature_dim, ceil(n / 16) * 16],
+        the last step repeated to whole frames."""
+        steps = torch.from_numpy(np.asarray(features, dtype=np.float32)).T[None].to(self.device)
+        return torch.nn.functional.pad(steps, (0, (-steps.shape[-1]) % (self.samples_per_frame // world.HOP)),
+                                       mode="replicate")
 
     @torch.inference_mode()
     def decode(self, codes: np.ndarray) -> np.ndarray:

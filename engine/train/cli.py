@@ -1,5 +1,5 @@
-"""``timbre train data|codec|tts`` and ``timbre eval``: argument parsing only; the work lives in
-the stage modules (imported when a stage runs, so the plain CLI stays light)."""
+"""``timbre train data|codec|tts|decoder|card``, ``timbre eval`` and ``timbre codec-probe``: argument
+parsing only; the work lives in the stage modules (imported when a stage runs, so the plain CLI stays light)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def _bounded(ok: Callable[[float], bool], interval: str) -> Callable[[str], floa
 _share = _bounded(lambda v: 0.0 <= v < 1.0, "[0, 1)")
 _learning_rate = _bounded(lambda v: 0.0 < v <= 0.01, "(0, 0.01]")
 _weight = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
+
+
+def _layer_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(n) for n in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be whole numbers separated by commas, got {text}") from None
+    if any(n < 0 or n > 8 for n in counts):
+        raise argparse.ArgumentTypeError(f"each must be from 0 to 8, got {text}")
+    return counts
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -80,6 +90,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--seed", type=int, default=0)
     dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     dec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
+    dec.add_argument("--decoder-layers", type=_layer_counts,
+                     help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
+                          "each at least the codec's own; the new layers start near the identity)")
     _add_card_parser(stages)
 
 
@@ -110,6 +123,23 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
 
 
+def add_probe_parser(sub: argparse._SubParsersAction) -> None:
+    probe = sub.add_parser("codec-probe", help="find which WORLD feature group a codec's round trip loses")
+    probe.add_argument("--model", help="built-in model name or model folder (default model)")
+    probe.add_argument("--data", default=DEFAULT_DATA)
+    probe.add_argument("--out", default="data/codec-probe", help="folder for report.md and report.json")
+    probe.add_argument("--clips", type=int, default=8, help="held-out clips per speaker")
+    probe.add_argument("--workers", type=int, help="scoring processes (default: one per core; 0: none)")
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from engine.train.codec_probe import probe, write_probe
+
+    write_probe(probe(args.model, Path(args.data), args.clips, args.workers), Path(args.out))
+    print(f"codec-probe: wrote {Path(args.out) / 'report.md'}")
+    return 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     if args.stage == "data":
         from engine.train.data import Plan, make_corpus
@@ -136,7 +166,8 @@ def run_train(args: argparse.Namespace) -> int:
         from engine.train.decoder_train import train_decoder
 
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
-                      args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight)
+                      args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
+                      decoder_layers=args.decoder_layers)
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

@@ -10,11 +10,13 @@ keeps the true codes, so decoding a clip's own codes (cloning, the codec round t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from engine.codec.voxtral_codec import VoxtralCodec
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_encode
 from engine.nn.tts_model import VoxtralTTS
@@ -56,17 +58,36 @@ def predicted_codes(tts: VoxtralTTS, items: list[Item], refs: list[torch.Tensor]
     return out
 
 
+def grow_decoder(codec: VoxtralCodec, layers: tuple[int, ...]) -> VoxtralCodec:
+    """The codec with ``layers`` transformer layers at each of its decoder's rates (12.5 Hz first), each
+    at least as many as it has. Every trained weight is kept; the new layers' residual branches start
+    scaled by the layer-scale init (0.01), so the grown decoder starts as the old one, nearly."""
+    have = tuple(codec.cfg.decoder_transformer_lengths)
+    if len(layers) != len(have) or any(n < h for n, h in zip(layers, have)):
+        raise ValueError(f"--decoder-layers needs {len(have)} numbers, each at least the codec's own "
+                         f"{','.join(map(str, have))}; got {','.join(map(str, layers))}")
+    grown = VoxtralCodec(replace(codec.cfg, decoder_transformer_lengths=tuple(layers)))
+    missing, unexpected = grown.load_state_dict(codec.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("decoder_blocks.") for k in missing):
+        raise AssertionError(f"growing the decoder moved weights: missing {missing}, unexpected {unexpected}")
+    return grown.train(codec.training)
+
+
 def lr_at(step: int, total: int) -> float:
     return cosine_lr(step, total, peak=4e-4, warmup=100, floor=0.1)
 
 
 def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
-                  export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0) -> dict[str, float]:
+                  export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0,
+                  decoder_layers: tuple[int, ...] | None = None) -> dict[str, float]:
     """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
     codec run folder. ``export``: also write the model folder (this TTS with the new decoder).
-    ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest."""
+    ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest.
+    ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``)."""
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
+    if decoder_layers is not None:
+        codec = grow_decoder(codec, decoder_layers)
     tts = load_tts_run(tts_dir, codec.cfg)
     clips = load_clips(data, "train")
     codes = encode_corpus(codec, clips, tts_dir / CODES_FILE, file_hash(codec_dir / CODEC_FILE), log)
@@ -104,7 +125,8 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets), weights)
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
-    extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope}
+    extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope,
+             "decoder_layers": list(codec.cfg.decoder_transformer_lengths)}
     avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
     codec.eval()
     export_codec(out, codec)

@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
+from engine.train.codec_train import CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
 from engine.train.lineage import base_commands
 from engine.train.texts import MANPAGE_LICENCE
@@ -90,6 +91,17 @@ def _low_envelope_flag(state: dict) -> str:
     return f" --low-envelope-weight {weight:g}" if weight != 1.0 else ""
 
 
+def _decoder_layers_flag(state: dict, codec_run: Path) -> str:
+    """A decoder run's ``--decoder-layers``, for runs that grew the codec's decoder."""
+    layers = state.get("extra", {}).get("decoder_layers")
+    if layers is None:  # runs from before decoders could grow
+        return ""
+    own = json.loads((codec_run / CODEC_CONFIG).read_text(encoding="utf-8"))["codec"]["decoder_transformer_lengths"]
+    if list(layers) == list(own):
+        return ""
+    return f" --decoder-layers {','.join(map(str, layers))}"
+
+
 def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                       decoder_run: Path | None = None) -> list[str]:
     """The commands that rebuild the model, one per run in the chain of each stage. Each run names the
@@ -128,7 +140,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
                      f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
-                     " --export assets/timbre-mini")
+                     f"{_decoder_layers_flag(state, codec_run)} --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")

@@ -40,6 +40,13 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     weighted = _run(tmp_path / "decoder2", 1200, codec=str(codec2), tts=str(tts2), low_envelope=4.0)
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, weighted)[6].endswith(
         "--steps 1200 --low-envelope-weight 4 --export assets/timbre-mini")
+    (codec2 / "codec.json").write_text(json.dumps({"format_version": 1, "codec": {"decoder_transformer_lengths": [2, 1, 0]}}))
+    same = _run(tmp_path / "decoder3", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 0])
+    grown = _run(tmp_path / "decoder4", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 1])
+    assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, same)[6].endswith(
+        "--steps 1200 --export assets/timbre-mini")
+    assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, grown)[6].endswith(
+        "--steps 1200 --decoder-layers 2,1,1 --export assets/timbre-mini")
     codec3 = _run(tmp_path / "codec3", 3000, size="mini", init=str(codec2), low_envelope=4.0)
     assert training_commands(Path("data/corpus"), 0.7, codec3, tts2)[4] == (
         ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec3 --steps 3000 "

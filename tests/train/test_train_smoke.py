@@ -174,3 +174,28 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     with pytest.raises(RuntimeError, match="is not the 'mini' size"):
         train_tts(corpus, codec_run, tmp_path / "tts-wrong-size", 1, "mini", threads=2, seed=0, log=logs.append,
                   batch=8, init=model_dir)
+
+
+def test_a_grown_decoder_starts_as_the_old_one_and_keeps_every_weight():
+    from engine.train.decoder_train import grow_decoder
+    from engine.codec.voxtral_codec import VoxtralCodec
+    from engine.train.sizes import CODEC_SIZES
+
+    torch.manual_seed(0)
+    codec = VoxtralCodec(CODEC_SIZES["tiny"]).eval()
+    have = codec.cfg.decoder_transformer_lengths
+    more = tuple(n + (i >= len(have) - 2) for i, n in enumerate(have))  # one more layer at the two fastest rates
+    grown = grow_decoder(codec, more).eval()
+    assert grown.cfg.decoder_transformer_lengths == more
+    old = codec.state_dict()
+    assert all(torch.equal(old[k], v) for k, v in grown.state_dict().items() if k in old)
+    assert len(grown.state_dict()) > len(old)
+    latent = torch.randn(1, codec.cfg.latent_dim, 6)
+    with torch.no_grad():
+        a, b = codec.decode_latent(latent), grown.decode_latent(latent)
+    # the new layers' branches start scaled by 0.01: close to the old decoder, not equal to it
+    assert 0 < (a - b).abs().max() < 0.1 * a.abs().max()
+    with pytest.raises(ValueError, match="each at least the codec's own"):
+        grow_decoder(codec, tuple(max(0, n - 1) for n in have[:-1]) + (have[-1],) if any(have) else (0,))
+    with pytest.raises(ValueError, match=f"needs {len(have)} numbers"):
+        grow_decoder(codec, have + (1,))
