@@ -125,7 +125,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_probe_parser(sub: argparse._SubParsersAction) -> None:
     probe = sub.add_parser("codec-probe", help="find which WORLD feature group a codec's round trip loses")
-    probe.add_argument("--model", help="built-in model name or model folder (default model)")
+    probe.add_argument("--model", help="built-in model name, model folder or codec run folder (default model)")
     probe.add_argument("--data", default=DEFAULT_DATA)
     probe.add_argument("--out", default="data/codec-probe", help="folder for report.md and report.json")
     probe.add_argument("--clips", type=int, default=8, help="held-out clips per speaker")

@@ -21,7 +21,10 @@ import torch
 from engine.atomic import write_text_atomic
 from engine.codec import world
 from engine.codec.interface import AudioCodec
+from engine.codec.voxtral_codec import VoxtralCodec
+from engine.model_files import file_hash
 from engine.train import metrics
+from engine.train.codec_train import CODEC_CONFIG, CODEC_FILE, load_trained_codec
 from engine.train.corpus import load_clips
 from engine.train.evaluate import _audio
 from engine.train.scoring import Scorer
@@ -61,16 +64,25 @@ def variant_scores(original: np.ndarray, features: np.ndarray) -> dict[str, floa
     return {"pesq": pesq, "stoi": stoi, "similarity": metrics.similarity(original, rendered)}
 
 
-def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = None,
-          log: Callable[[str], None] = print) -> dict:
-    """Score every variant on the first ``clips`` held-out clips of each unwarped speaker."""
+def load_codec(model: str | None) -> tuple[VoxtralCodec, str, str]:
+    """The codec of a model (built-in name or folder; None: the default model) or of a codec training
+    run folder (to probe a codec before a TTS is trained on it) -> (codec, name, weights hash)."""
+    if model is not None and (Path(model) / CODEC_CONFIG).is_file():
+        return load_trained_codec(Path(model)), Path(model).name, file_hash(Path(model) / CODEC_FILE)
     from engine.engine import Engine, EngineConfig
 
     engine = Engine(EngineConfig(model=model, device="cpu"))
     info = engine.load()
-    if engine.model.codec.cfg.io != "world":
-        raise RuntimeError(f"{info.name}'s codec decodes waveforms, not WORLD features: there is nothing to probe")
-    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
+    return engine.model.codec, info.name, info.model_hash
+
+
+def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = None,
+          log: Callable[[str], None] = print) -> dict:
+    """Score every variant on the first ``clips`` held-out clips of each unwarped speaker."""
+    model_codec, codec_name, weights_hash = load_codec(model)
+    if model_codec.cfg.io != "world":
+        raise RuntimeError(f"{codec_name}'s codec decodes waveforms, not WORLD features: there is nothing to probe")
+    codec = AudioCodec(model_codec, torch.device("cpu"))
     by_speaker: dict[str, list] = {}
     for c in sorted(load_clips(data, "eval", exclude_held_out=False), key=lambda c: c.meta["sentence"]):
         if c.meta["warp"] is None:
@@ -85,7 +97,7 @@ def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = N
                         scorer.pool.submit(variant_scores, audio, feats))
         speakers = {spk: {name: _means([f.result() for f in fs]) for name, fs in rows.items()}
                     for spk, rows in pending.items()}
-    report = {"model": info.name, "model_hash": info.model_hash, "clips_per_speaker": clips, "speakers": speakers,
+    report = {"model": codec_name, "model_hash": weights_hash, "clips_per_speaker": clips, "speakers": speakers,
               "all": {name: {k: float(np.mean([s[name][k] for s in speakers.values()])) for k in SCORES}
                       for name in VARIANTS},
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -57,3 +57,20 @@ def test_the_probe_finds_that_the_shipped_codec_loses_the_envelope(corpus, tmp_p
     assert abs(mean["unquantised latent"]["stoi"] - mean["round trip"]["stoi"]) < 0.03
     md = (out / "report.md").read_text()
     assert "## STOI" in md and "| mean |" in md and str(out / "report.md") in capsys.readouterr().out
+
+
+def test_a_codec_run_folder_probes_like_the_model_it_went_into(corpus, tmp_path):
+    from engine.model_files import read_modules
+    from engine.train.codec_probe import probe
+    from engine.train.codec_train import export_codec
+
+    run = tmp_path / "codec-run"
+    run.mkdir()
+    export_codec(run, read_modules(MODEL)[2])  # the shipped codec as a training run leaves it (weight norm kept)
+    as_run = probe(str(run), corpus, clips=1, workers=0, log=lambda *_: None)
+    as_model = probe(str(MODEL), corpus, clips=1, workers=0, log=lambda *_: None)
+    assert as_run["model"] == "codec-run" and as_run["model_hash"] != as_model["model_hash"]
+    for spk, variants in as_model["speakers"].items():
+        for name, scores in variants.items():
+            for key, value in scores.items():
+                assert abs(as_run["speakers"][spk][name][key] - value) < 0.02, (spk, name, key)
