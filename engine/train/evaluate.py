@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -173,20 +174,18 @@ class _Evaluation:
         (the most the TTS can reach through it), and for a WORLD codec what WORLD alone keeps."""
         codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
         vocoder_alone = self.engine.model.codec.cfg.io == "world"
-        rows = []
+        pending: dict[str, list[tuple[str, Future]]] = {}  # speaker -> (sentence, its scores) per clip
         for spk in sorted(s for s in self.by_speaker if "~" not in s):
             reference = self.reference(spk) if spk in self.refs else None  # the held-out voice has no voice
             for m in self.sentences(spk, max(2, self.n // 3)):
                 a = _audio(self.data, m)
                 decoded = codec.decode(codec.encode(a, 16000))[: len(a)]
-                rows.append((spk, m["spoken"], self.scorer.codec(a, decoded, reference, vocoder_alone)))
-        per_speaker = {}
-        for spk in sorted({spk for spk, _, _ in rows}):
-            mine = [(text, f.result()) for s, text, f in rows if s == spk]
-            per_speaker[spk] = _codec_summary([t for t, _ in mine], [r for _, r in mine])
-        every = [(text, f.result()) for _, text, f in rows]
-        return {"clips": len(rows), **_codec_summary([t for t, _ in every], [r for _, r in every]),
-                "per_speaker": per_speaker}
+                scores = self.scorer.codec(a, decoded, reference, vocoder_alone)
+                pending.setdefault(spk, []).append((m["spoken"], scores))
+        done = {spk: [(text, f.result()) for text, f in clips] for spk, clips in pending.items()}
+        every = [clip for clips in done.values() for clip in clips]
+        return {"clips": len(every), **_codec_summary(every),
+                "per_speaker": {spk: _codec_summary(clips) for spk, clips in done.items()}}
 
     def cloning(self, spk: str, default_renders: list[np.ndarray]) -> dict:
         """Cloning the held-out voice ``spk`` from one of its clips, against the default voice."""
@@ -221,10 +220,12 @@ class _Evaluation:
         return table
 
 
-def _codec_summary(texts: list[str], rows: list[dict]) -> dict[str, float]:
-    """Means of the per-clip codec scores, and the WER of the decoded clips and of the originals."""
-    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if not k.startswith("transcript")
-           and all(k in r for r in rows)}
+def _codec_summary(clips: list[tuple[str, dict]]) -> dict[str, float]:
+    """(sentence, codec scores) per clip -> the scores' means (those every clip has), and the WER of the
+    decoded clips and of the originals."""
+    texts, rows = [t for t, _ in clips], [r for _, r in clips]
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]
+           if not k.startswith("transcript") and all(k in r for r in rows)}
     out["wer"] = metrics.wer(texts, [r["transcript"] for r in rows])
     out["wer_original"] = metrics.wer(texts, [r["transcript_original"] for r in rows])
     return out
@@ -255,9 +256,9 @@ def render_markdown(r: dict) -> str:
 def codec_lines(c: dict) -> list[str]:
     """The codec section: each round-trip score next to the original clip's (and WORLD alone's)."""
     world = "world_pesq" in c
+    alone = f"; WORLD alone, no bottleneck: PESQ-WB {c['world_pesq']:.2f}, STOI {c['world_stoi']:.3f}" if world else ""
     lines = [f"Codec on {c['clips']} held-out clips: PESQ-WB {c['pesq']:.2f}, STOI {c['stoi']:.3f}, "
-             f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f})"
-             + (f"; WORLD alone, no bottleneck: PESQ-WB {c['world_pesq']:.2f}, STOI {c['world_stoi']:.3f}" if world else ""),
+             f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f}){alone}",
              "", "Each score of the round trip, with the original clip's in brackets"
              + (" (for PESQ-WB and STOI, WORLD analysis -> synthesis alone)" if world else "")
              + ". Similarity is to the voice's reference clip, the yardstick of the voice table: the model "
