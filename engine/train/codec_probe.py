@@ -57,11 +57,12 @@ def probe_features(codec: AudioCodec, features: np.ndarray) -> dict[str, np.ndar
     return out
 
 
-def variant_scores(original: np.ndarray, features: np.ndarray) -> dict[str, float]:
-    """WORLD renders ``features`` [n, 43]; PESQ-WB, STOI and speaker similarity against ``original`` [m]."""
+def variant_scores(original: np.ndarray, features: np.ndarray, embedding: np.ndarray) -> dict[str, float]:
+    """WORLD renders ``features`` [n, 43]; PESQ-WB and STOI against ``original`` [m], and speaker similarity
+    to its ``embedding`` [256] (embedded once for all of its variants)."""
     rendered = world.synthesize(features)[: len(original)]
     pesq, stoi = metrics.pesq_stoi(original, rendered)
-    return {"pesq": pesq, "stoi": stoi, "similarity": metrics.similarity(original, rendered)}
+    return {"pesq": pesq, "stoi": stoi, "similarity": metrics.similarity_to(rendered, embedding)}
 
 
 def load_codec(model: str | None) -> tuple[VoxtralCodec, str, str]:
@@ -92,9 +93,10 @@ def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = N
         for spk, metas in sorted(by_speaker.items()):
             for m in metas[:clips]:
                 audio = _audio(data, m)
+                embedding = metrics.speaker_embedding(audio)
                 for name, feats in probe_features(codec, world.analyze(audio)).items():
                     pending.setdefault(spk, {}).setdefault(name, []).append(
-                        scorer.pool.submit(variant_scores, audio, feats))
+                        scorer.pool.submit(variant_scores, audio, feats, embedding))
         speakers = {spk: {name: _means([f.result() for f in fs]) for name, fs in rows.items()}
                     for spk, rows in pending.items()}
     report = {"model": codec_name, "model_hash": weights_hash, "clips_per_speaker": clips, "speakers": speakers,

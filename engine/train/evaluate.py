@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,13 +136,17 @@ class _Evaluation:
     refs: dict[str, dict]  # training speaker -> its reference clip's metadata (reads every shard: once)
     scorer: Scorer
     log: Callable[[str], None]
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict)  # speaker -> its reference's, once
 
     def sentences(self, spk: str, limit: int | None = None) -> list[dict]:
         return [m for _, m in sorted(self.by_speaker[spk].items())][: limit or self.n]
 
     def reference(self, spk: str) -> np.ndarray:
-        """The speaker embedding of a training voice's reference clip (its model voice's source)."""
-        return metrics.speaker_embedding(_audio(self.data, self.refs[spk]))
+        """The speaker embedding of a training voice's reference clip (its model voice's source); the
+        voice, codec and steps sections all compare with it."""
+        if spk not in self.embeddings:
+            self.embeddings[spk] = metrics.speaker_embedding(_audio(self.data, self.refs[spk]))
+        return self.embeddings[spk]
 
     def voices(self, wanted: list[str] | None, report: dict) -> list[np.ndarray]:
         """Each training voice's renders of the held-out sentences, scored next to its teacher's audio;

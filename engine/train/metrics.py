@@ -74,6 +74,11 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return cosine(speaker_embedding(a), speaker_embedding(b))
 
 
+def similarity_to(audio: np.ndarray, reference: np.ndarray) -> float:
+    """Similarity of a clip to an embedding [256] computed once (``speaker_embedding``) for many clips."""
+    return cosine(speaker_embedding(audio), reference)
+
+
 def dnsmos(audio: np.ndarray) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -35,7 +35,7 @@ def clip_scores(audio: np.ndarray, reference: np.ndarray | None) -> dict:
     its cosine similarity to it."""
     out = {"transcript": metrics.transcribe(audio), "dnsmos": metrics.dnsmos(audio)}
     if reference is not None:
-        out["similarity"] = metrics.cosine(metrics.speaker_embedding(audio), reference)
+        out["similarity"] = metrics.similarity_to(audio, reference)
     return out
 
 
@@ -46,11 +46,8 @@ def codec_scores(original: np.ndarray, decoded: np.ndarray, reference: np.ndarra
     similarity of both to it. ``vocoder_alone``: also PESQ-WB and STOI of WORLD analysis -> synthesis
     with no bottleneck (``world_pesq``, ``world_stoi``), the most a WORLD-rendered decoder can reach."""
     p, s = metrics.pesq_stoi(original, decoded)
-    out = {"pesq": p, "stoi": s, "dnsmos": metrics.dnsmos(decoded), "dnsmos_original": metrics.dnsmos(original),
-           "transcript": metrics.transcribe(decoded), "transcript_original": metrics.transcribe(original)}
-    if reference is not None:
-        out["similarity"] = metrics.cosine(metrics.speaker_embedding(decoded), reference)
-        out["similarity_original"] = metrics.cosine(metrics.speaker_embedding(original), reference)
+    out = {"pesq": p, "stoi": s, **clip_scores(decoded, reference),
+           **{f"{k}_original": v for k, v in clip_scores(original, reference).items()}}
     if vocoder_alone:
         from engine.codec import world
 
@@ -106,15 +103,11 @@ class Scorer:
         return PendingScores(texts, self.clips(audios, reference))
 
     def similarities(self, audios: list[np.ndarray], reference: np.ndarray) -> list[Future]:
-        return [self.pool.submit(_similarity, a, reference) for a in audios]
+        return [self.pool.submit(metrics.similarity_to, a, reference) for a in audios]
 
     def codec(self, original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
               vocoder_alone: bool = False) -> Future:
         return self.pool.submit(codec_scores, original, decoded, reference, vocoder_alone)
-
-
-def _similarity(audio: np.ndarray, reference: np.ndarray) -> float:
-    return metrics.cosine(metrics.speaker_embedding(audio), reference)
 
 
 def mean_of(futures: list[Future]) -> float:
