@@ -183,6 +183,17 @@ def lexicon_path() -> Path:
     return Path(pocketsphinx.__file__).parent / "model" / "en-us" / "cmudict-en-us.dict"
 
 
+def _keep_creation_time(path: Path, manifest: dict) -> dict:
+    """The manifest with the existing one's ``created`` time if nothing else in it changed: finishing a
+    finished corpus is not a new corpus (the model card shows this date)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return manifest
+    same = json.loads(json.dumps({**manifest, "created": None})) == {**old, "created": None}
+    return {**manifest, "created": old["created"]} if same and "created" in old else manifest
+
+
 def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
     had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
@@ -225,6 +236,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
         "sentences": [asdict(s) for s in sentences[: plan.eval_sentences]],
         "clips": clips,
     }
+    manifest = _keep_creation_time(out / "manifest.json", manifest)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
     hours = sum(c["seconds"] for c in clips) / 3600
     log(f"corpus: {len(clips)} clips, {hours:.2f} h of audio -> {out / 'manifest.json'}")

@@ -11,6 +11,7 @@ embedding, not re-embedded per clip.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -87,7 +88,12 @@ class Scorer:
     def __init__(self, workers: int | None = None) -> None:
         if workers is None:
             workers = os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(workers, initializer=_one_thread) if workers > 0 else _Inline()
+        # forkserver, not fork: a worker forked from a process that has run onnxruntime (DNSMOS) or torch
+        # inherits their locks in whatever state their threads held them, and hangs on its first clip
+        # (seen: a worker stuck on an onnxruntime mutex after the caller scored clips in-process)
+        context = multiprocessing.get_context("forkserver")
+        self.pool = (ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) if workers > 0
+                     else _Inline())
 
     def __enter__(self) -> "Scorer":
         return self

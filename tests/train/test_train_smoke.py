@@ -36,10 +36,18 @@ def test_corpus_resumes_without_redoing_shards(corpus, smoke_plan):
     from engine.train.data import make_corpus
 
     before = {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()}
+    manifest = json.loads((corpus / "manifest.json").read_text())
     lines = []
     make_corpus(corpus, smoke_plan, workers=1, log=lines.append)
     assert "0 shards to make" in lines[0]
     assert {p.name: p.stat().st_mtime_ns for p in (corpus / "shards").iterdir()} == before
+    # the same corpus keeps its creation time (the model card names it) ...
+    assert json.loads((corpus / "manifest.json").read_text()) == manifest
+    # ... and a manifest that differs gets a new one
+    (corpus / "manifest.json").write_text(json.dumps({**manifest, "created": "then", "clips": manifest["clips"][1:]}))
+    make_corpus(corpus, smoke_plan, workers=1, log=lines.append)
+    remade = json.loads((corpus / "manifest.json").read_text())
+    assert remade["clips"] == manifest["clips"] and remade["created"] != "then"
 
 
 def _fixed_codec_loss(trainer, clips):
