@@ -61,6 +61,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     codec.add_argument("--init", help="start a new run from this codec run folder, or from the codec of this model "
                        "folder (e.g. assets/timbre-mini): fine-tuning")
     codec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
+    codec.add_argument("--acoustic-drop", type=_share, help="share of training crops decoded with their acoustic "
+                       "values zeroed, so that the words come from the semantic token (default 0.3)")
+    codec.add_argument("--acoustic-noise", type=_share, help="share of training crops decoded with noised acoustic "
+                       "values (default 0.2)")
 
     tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
     tts.add_argument("--data", default=DEFAULT_DATA)
@@ -152,8 +156,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.stage == "codec":
         from engine.train.codec_train import train_codec
 
+        shares = {k: getattr(args, k) for k in ("acoustic_drop", "acoustic_noise") if getattr(args, k) is not None}
         train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed,
-                    init=Path(args.init) if args.init else None, low_envelope=args.low_envelope_weight)
+                    init=Path(args.init) if args.init else None, low_envelope=args.low_envelope_weight, **shares)
         return 0
     if args.stage == "tts":
         from engine.train.tts_train import train_tts

@@ -52,8 +52,8 @@ def feature_weights(low_envelope: float = 1.0) -> torch.Tensor:
 EMA_DECAY = 0.99
 PHONE_POINTS = 4  # phones named per 80 ms frame (one every 20 ms)
 PHONE_WEIGHT = 0.5
-ACOUSTIC_DROP = 0.3  # share of crops decoded from the semantic token alone
-ACOUSTIC_NOISE = 0.2  # share of crops with Gaussian noise (sigma up to ACOUSTIC_NOISE_MAX) on the acoustic values
+ACOUSTIC_DROP = 0.3  # default share of crops decoded from the semantic token alone
+ACOUSTIC_NOISE = 0.2  # default share of crops with Gaussian noise (sigma up to ACOUSTIC_NOISE_MAX) on the acoustic values
 ACOUSTIC_NOISE_MAX = 0.5
 CODEC_FILE, CODEC_CONFIG = "codec.safetensors", "codec.json"
 
@@ -98,12 +98,14 @@ def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tenso
 class CodecTrainer(nn.Module):
     """The codec plus its training-only phone classifier."""
 
-    def __init__(self, cfg: CodecConfig, weights: torch.Tensor = FEATURE_WEIGHTS) -> None:
+    def __init__(self, cfg: CodecConfig, weights: torch.Tensor = FEATURE_WEIGHTS, acoustic_drop: float = ACOUSTIC_DROP,
+                 acoustic_noise: float = ACOUSTIC_NOISE) -> None:
         super().__init__()
         self.codec = VoxtralCodec(cfg)
         self.phone_head = nn.Linear(cfg.semantic_dim, len(SYMBOLS) * PHONE_POINTS)
         self.cfg = cfg
         self.weights = weights  # per-feature loss weights [43]
+        self.acoustic_drop, self.acoustic_noise = acoustic_drop, acoustic_noise
 
     def quantize(self, latent: torch.Tensor, generator: torch.Generator | None = None
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -122,7 +124,8 @@ class CodecTrainer(nn.Module):
         a_dither = a + (torch.rand(a.shape, generator=generator) - 0.5) * (2.0 / (levels - 1))
         mode = torch.rand(a.shape[0], 1, 1, generator=generator)
         a_q = torch.where(mode < 0.6, a_hard, torch.where(mode < 0.8, a_dither, a))
-        return torch.cat([sem_st, corrupt_acoustic(a_q, generator)], dim=1), ids, commit
+        a_q = corrupt_acoustic(a_q, self.acoustic_drop, self.acoustic_noise, generator)
+        return torch.cat([sem_st, a_q], dim=1), ids, commit
 
     @torch.no_grad()
     def ema_update(self, sem: torch.Tensor, ids: torch.Tensor, generator: torch.Generator) -> None:
@@ -155,14 +158,15 @@ class CodecTrainer(nn.Module):
         return {"loss": total, "feat": feat, "delta": delta, "phone": phone, "commit": commit}
 
 
-def corrupt_acoustic(a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """a [B, K, T] acoustic values -> the same with ACOUSTIC_DROP of the crops zeroed (FSQ's middle
-    level) and ACOUSTIC_NOISE of them noised; gradients flow through the kept values."""
+def corrupt_acoustic(a: torch.Tensor, drop: float = ACOUSTIC_DROP, noise: float = ACOUSTIC_NOISE,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """a [B, K, T] acoustic values -> the same with a ``drop`` share of the crops zeroed (FSQ's middle
+    level) and a ``noise`` share noised; gradients flow through the kept values."""
     draw = torch.rand(a.shape[0], 1, 1, generator=generator)
     sigma = torch.rand(a.shape[0], 1, 1, generator=generator) * ACOUSTIC_NOISE_MAX
     noisy = a + torch.randn(a.shape, generator=generator) * sigma
-    out = torch.where(draw < ACOUSTIC_DROP + ACOUSTIC_NOISE, noisy, a)
-    return torch.where(draw < ACOUSTIC_DROP, torch.zeros_like(a), out)
+    out = torch.where(draw < drop + noise, noisy, a)
+    return torch.where(draw < drop, torch.zeros_like(a), out)
 
 
 def lr_at(step: int, total: int) -> float:
@@ -189,11 +193,16 @@ def load_trained_codec(folder: Path) -> VoxtralCodec:
 
 
 def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,
-                log=print, batch: int = BATCH, init: Path | None = None, low_envelope: float = 1.0) -> dict[str, float]:
+                log=print, batch: int = BATCH, init: Path | None = None, low_envelope: float = 1.0,
+                acoustic_drop: float = ACOUSTIC_DROP, acoustic_noise: float = ACOUSTIC_NOISE) -> dict[str, float]:
     """Train (or resume) a codec run in ``out``; returns the last logged losses. ``init``: a run
     folder whose exported codec starts a new run, or a model folder whose codec does (its size wins
-    over ``size``). ``low_envelope``
-    weights the feature loss on the envelope's first dimensions (the words) against the rest."""
+    over ``size``). ``low_envelope`` weights the feature loss on the envelope's first dimensions (the
+    words) against the rest. ``acoustic_drop`` / ``acoustic_noise``: the shares of crops whose acoustic
+    values reach the decoder zeroed / noised (fewer keep more of the envelope in them: docs/codec.md)."""
+    if not (0.0 <= acoustic_drop and 0.0 <= acoustic_noise and acoustic_drop + acoustic_noise <= 1.0):
+        raise ValueError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
+                         "shares of the crops (each at least 0, together at most 1)")
     torch.set_num_threads(threads)
     clips = load_clips(data, "train")
     if not clips:
@@ -201,10 +210,10 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     torch.manual_seed(seed)
     if init is not None:
         start_codec = read_modules(init)[2] if is_model_folder(init) else load_trained_codec(init)
-        trainer = CodecTrainer(start_codec.cfg, feature_weights(low_envelope))
+        trainer = CodecTrainer(start_codec.cfg, feature_weights(low_envelope), acoustic_drop, acoustic_noise)
         trainer.codec.load_state_dict(start_codec.state_dict())
     else:
-        trainer = CodecTrainer(CODEC_SIZES[size], feature_weights(low_envelope))
+        trainer = CodecTrainer(CODEC_SIZES[size], feature_weights(low_envelope), acoustic_drop, acoustic_noise)
         mean, std = feature_stats(clips)
         trainer.codec.feature_mean.copy_(mean)
         trainer.codec.feature_std.copy_(std)
@@ -223,7 +232,8 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
         feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
         return trainer.losses(feats, units, gen)
 
-    extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope}
+    extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope, "acoustic_drop": acoustic_drop,
+             "acoustic_noise": acoustic_noise}
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)

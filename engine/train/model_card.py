@@ -10,7 +10,7 @@ from pathlib import Path
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
-from engine.train.codec_train import CODEC_CONFIG
+from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
 from engine.train.lineage import base_commands
 from engine.train.texts import MANPAGE_LICENCE
@@ -91,6 +91,15 @@ def _low_envelope_flag(state: dict) -> str:
     return f" --low-envelope-weight {weight:g}" if weight != 1.0 else ""
 
 
+def _corruption_flags(state: dict) -> str:
+    """A codec run's ``--acoustic-drop`` / ``--acoustic-noise``, for runs that used other shares than the
+    defaults (runs from before the flags used the defaults)."""
+    extra = state.get("extra", {})
+    return "".join(f" --acoustic-{name} {share:g}"
+                   for name, default in (("drop", ACOUSTIC_DROP), ("noise", ACOUSTIC_NOISE))
+                   if (share := extra.get(f"acoustic_{name}", default)) != default)
+
+
 def _decoder_layers_flag(state: dict, codec_run: Path) -> str:
     """A decoder run's ``--decoder-layers``, for runs that grew the codec's decoder."""
     layers = state.get("extra", {}).get("decoder_layers")
@@ -127,6 +136,8 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                 if state.get("extra", {}).get("lr", PEAK_LR) != PEAK_LR:
                     line += f" --lr {state['extra']['lr']:g}"
             line += _low_envelope_flag(state)
+            if stage == "codec":
+                line += _corruption_flags(state)
             if previous is not None:
                 line += f" --init data/runs/{previous.name}"
             elif "init_model" in state.get("extra", {}):

@@ -29,7 +29,7 @@ def test_frame_unit_points_name_every_phone_inside_a_frame():
 def test_corrupt_acoustic_drops_noises_and_keeps_the_rest_with_gradients():
     g = torch.Generator().manual_seed(0)
     a = (torch.rand(4000, 3, 5, generator=g) * 2 - 1).requires_grad_(True)
-    out = corrupt_acoustic(a, torch.Generator().manual_seed(1))
+    out = corrupt_acoustic(a, generator=torch.Generator().manual_seed(1))
     zeroed = (out == 0).flatten(1).all(1)
     kept = (out == a).flatten(1).all(1)
     noised = ~zeroed & ~kept
@@ -37,3 +37,12 @@ def test_corrupt_acoustic_drops_noises_and_keeps_the_rest_with_gradients():
     assert abs(noised.float().mean().item() - ACOUSTIC_NOISE) < 0.03
     out.sum().backward()
     assert (a.grad[kept] == 1).all() and (a.grad[zeroed] == 0).all()
+
+
+def test_corrupt_acoustic_takes_its_shares_and_none_keeps_every_value():
+    a = torch.rand(4000, 3, 5, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    out = corrupt_acoustic(a, 0.1, 0.05, torch.Generator().manual_seed(1))
+    zeroed, kept = (out == 0).flatten(1).all(1), (out == a).flatten(1).all(1)
+    assert abs(zeroed.float().mean().item() - 0.1) < 0.02
+    assert abs((~zeroed & ~kept).float().mean().item() - 0.05) < 0.02
+    assert torch.equal(corrupt_acoustic(a, 0.0, 0.0, torch.Generator().manual_seed(1)), a)

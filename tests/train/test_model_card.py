@@ -51,6 +51,12 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     assert training_commands(Path("data/corpus"), 0.7, codec3, tts2)[4] == (
         ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec3 --steps 3000 "
         "--low-envelope-weight 4 --init data/runs/codec2")
+    # a codec run names the shares of corrupted crops only where they are not the defaults
+    codec4 = _run(tmp_path / "codec4", 2000, size="mini", init=str(codec3), low_envelope=4.0, acoustic_drop=0.0,
+                  acoustic_noise=0.2)
+    assert training_commands(Path("data/corpus"), 0.7, codec4, tts2)[5] == (
+        ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec4 --steps 2000 "
+        "--low-envelope-weight 4 --acoustic-drop 0 --init data/runs/codec3")
 
 
 def test_each_run_names_the_corpus_it_trained_on_and_each_corpus_its_scale(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from engine.train.codec_train import CodecTrainer, load_trained_codec, sample_batch, train_codec
+from engine.train.codec_train import ACOUSTIC_NOISE, CodecTrainer, load_trained_codec, sample_batch, train_codec
 from engine.train.corpus import load_clips, read_plan
 from engine.train.tts_train import Batch, items_by_speaker, make_items, sample_items, train_tts, tts_losses
 
@@ -74,8 +74,10 @@ def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
     assert _fixed_codec_loss(trained, clips)["feat"] < _fixed_codec_loss(fresh, clips)["feat"]
     # a new run can start from a trained codec (fine-tuning); the init's size wins over --size
     tuned_run = tmp_path / "codec-tuned"
-    train_codec(corpus, tuned_run, 2, "mini", threads=2, seed=0, log=logs.append, batch=8, init=run)
+    train_codec(corpus, tuned_run, 2, "mini", threads=2, seed=0, log=logs.append, batch=8, init=run, acoustic_drop=0.0)
     assert any("steps 0 -> 2" in line for line in logs)
+    shares = json.loads((tuned_run / "state.json").read_text())["extra"]
+    assert (shares["acoustic_drop"], shares["acoustic_noise"]) == (0.0, ACOUSTIC_NOISE)  # for the model card
     tuned = CodecTrainer(load_trained_codec(run).cfg)
     tuned.codec = load_trained_codec(tuned_run)
     assert tuned.codec.cfg == trained.codec.cfg
