@@ -7,7 +7,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from engine.train.codec_train import ACOUSTIC_NOISE, CodecTrainer, load_trained_codec, sample_batch, train_codec
+from engine.train.codec_train import (ACOUSTIC_NOISE, CodecTrainer, load_trained_codec, phone_head_of, sample_batch,
+                                      train_codec)
 from engine.train.corpus import load_clips, read_plan
 from engine.train.tts_train import Batch, items_by_speaker, make_items, sample_items, train_tts, tts_losses
 
@@ -77,6 +78,10 @@ def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
     train_codec(corpus, tuned_run, 2, "mini", threads=2, seed=0, log=logs.append, batch=8, init=run, acoustic_drop=0.0)
     assert any("steps 0 -> 2" in line for line in logs)
     shares = json.loads((tuned_run / "state.json").read_text())["extra"]
+    # the fine-tune starts with the run's phone classifier, not a random one (the semantic tokens stay put)
+    source, tuned_head = phone_head_of(run)["weight"], phone_head_of(tuned_run)["weight"]
+    assert (tuned_head - source).abs().max() < 0.01 < (CodecTrainer(load_trained_codec(run).cfg).phone_head.weight - source).abs().max()
+    assert phone_head_of(tmp_path) is None  # not a run: a fresh classifier
     assert (shares["acoustic_drop"], shares["acoustic_noise"]) == (0.0, ACOUSTIC_NOISE)  # for the model card
     tuned = CodecTrainer(load_trained_codec(run).cfg)
     tuned.codec = load_trained_codec(tuned_run)
