@@ -195,9 +195,10 @@ def load_trained_codec(folder: Path) -> VoxtralCodec:
 def phone_head_of(run: Path) -> dict[str, torch.Tensor] | None:
     """The phone classifier of a codec run's last checkpoint (it is not exported), or None for a model
     folder or a run without one. A fine-tune that starts from it keeps the semantic tokens: a fresh,
-    random classifier pulls the semantic latent around for its first hundreds of steps and reshuffles
-    the codebook, and the TTS continued on the new codes then relearns them (measured: its semantic
-    loss restarted at 9.3, against 1.7 at the end of the run it continued)."""
+    random classifier (phone loss 8.5 against 1.7) pulls the semantic latent around and reshuffles the
+    codebook, and a TTS continued on the new codes relearns them from a semantic loss of 9.3. Measured
+    from codec3, 300 steps: 78 % of the semantic ids of 50 training clips unchanged with the run's
+    classifier, 13 % with a fresh one."""
     from safetensors.torch import load_file
 
     try:

@@ -83,7 +83,9 @@ class _Inline:
 
 
 class Scorer:
-    """Metrics computed by ``workers`` processes (0: in this one). Use as a context manager."""
+    """Metrics computed by ``workers`` processes (0: in this one). Use as a context manager. The workers
+    start from a forkserver, which imports the caller's main module again: a script that scores with
+    workers keeps its work under ``if __name__ == "__main__":`` (the CLI's entry points do)."""
 
     def __init__(self, workers: int | None = None) -> None:
         if workers is None:

@@ -37,6 +37,18 @@ def test_each_variant_puts_back_exactly_its_group(corpus):
         rest[cols] = False
         np.testing.assert_array_equal(mixed[:, rest], round_trip[:, rest])
     np.testing.assert_array_equal(variants["WORLD alone"], features)
+    # the envelope right per 80 ms: each frame's mean envelope is the original's, the rest of it the round
+    # trip's; per 20 ms it is closer to the original
+    env = GROUPS["envelope"]
+    per_frame = variants["envelope right per 80 ms"]
+    n = len(features) // 16 * 16
+    np.testing.assert_allclose(per_frame[:n, env].reshape(-1, 16, 40).mean(1),
+                               features[:n, env].reshape(-1, 16, 40).mean(1), atol=1e-4)
+    np.testing.assert_array_equal(per_frame[:, 2 + 40:], round_trip[:, 2 + 40:])
+    offset = per_frame[:, env] - round_trip[:, env]  # one offset per frame
+    np.testing.assert_allclose(offset, np.repeat(offset[::16], 16, 0)[: len(features)], atol=1e-5)
+    error = {r: np.abs(variants[f"envelope right per {r}"][:, env] - features[:, env]).mean() for r in ("80 ms", "20 ms")}
+    assert error["20 ms"] < error["80 ms"] < np.abs(round_trip[:, env] - features[:, env]).mean()
     # rounding to levels moves the decode a little, not to the original
     gap = np.abs(variants["unquantised latent"] - round_trip).mean()
     assert 0.0 < gap < np.abs(round_trip - features).mean()
@@ -55,6 +67,8 @@ def test_the_probe_finds_that_the_shipped_codec_loses_the_envelope(corpus, tmp_p
     assert mean["true envelope"]["stoi"] > mean["round trip"]["stoi"] + 0.04
     assert mean["true envelope"]["stoi"] > max(mean["true f0 + voicing"]["stoi"], mean["true aperiodicity"]["stoi"])
     assert abs(mean["unquantised latent"]["stoi"] - mean["round trip"]["stoi"]) < 0.03
+    # what it loses is the envelope's detail within each 80 ms frame, not the frame's mean envelope
+    assert mean["envelope right per 20 ms"]["stoi"] > mean["envelope right per 80 ms"]["stoi"] + 0.02
     md = (out / "report.md").read_text()
     assert "## STOI" in md and "| mean |" in md and str(out / "report.md") in capsys.readouterr().out
 
