@@ -2,10 +2,11 @@
 that token when the acoustic values are missing or noisy."""
 
 import numpy as np
+import pytest
 import torch
 
 from engine.phonemes import SYMBOLS
-from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, corrupt_acoustic
+from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, corrupt_acoustic, train_codec
 from engine.train.corpus import Clip
 
 
@@ -46,3 +47,9 @@ def test_corrupt_acoustic_takes_its_shares_and_none_keeps_every_value():
     assert abs(zeroed.float().mean().item() - 0.1) < 0.02
     assert abs((~zeroed & ~kept).float().mean().item() - 0.05) < 0.02
     assert torch.equal(corrupt_acoustic(a, 0.0, 0.0, torch.Generator().manual_seed(1)), a)
+
+
+def test_shares_that_add_up_to_more_than_every_crop_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="together at most 1"):
+        train_codec(tmp_path, tmp_path / "run", 1, acoustic_drop=0.7, acoustic_noise=0.5)
+    assert not (tmp_path / "run").exists()

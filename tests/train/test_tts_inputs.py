@@ -105,6 +105,8 @@ def test_residual_dropout_acts_in_training_mode_only_and_only_where_it_was_set()
     ("tts", "--lr", "0.5", "must be in (0, 0.01], got 0.5"),
     ("tts", "--lr", "nan", "must be in (0, 0.01], got nan"),
     ("decoder", "--low-envelope-weight", "0", "must be in (0, 100], got 0"),
+    ("codec", "--acoustic-drop", "1.5", "must be in [0, 1), got 1.5"),
+    ("codec", "--acoustic-noise", "-0.1", "must be in [0, 1), got -0.1"),
 ])
 def test_a_training_number_out_of_range_is_refused_before_any_work(capsys, stage, flag, value, message):
     from engine.cli import main
