@@ -66,6 +66,21 @@ def read_run_state(folder: Path) -> dict[str, Any]:
     return state
 
 
+def _module_state(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """The tensors a checkpoint saved for module ``name`` (dotted: ``trainer.phone_head``), unprefixed."""
+    return {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+
+
+def checkpoint_module_state(folder: Path, name: str) -> dict[str, torch.Tensor] | None:
+    """Module ``name``'s weights in the last checkpoint of the run ``folder``; None if ``folder`` is not a
+    run or the checkpoint has no such module."""
+    try:
+        state = read_run_state(folder)
+    except CheckpointError:
+        return None
+    return _module_state(load_file(str(folder / state["weights"])), name) or None
+
+
 def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
                     opt: torch.optim.Optimizer | None) -> dict[str, Any] | None:
     """Restore modules (and optimizer) from ``folder``; returns the state dict, or None if none."""
@@ -74,8 +89,7 @@ def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
     state = read_run_state(folder)
     tensors = load_file(str(folder / state["weights"]))
     for name, m in modules.items():
-        own = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
-        m.load_state_dict(own, strict=True)
+        m.load_state_dict(_module_state(tensors, name), strict=True)
     if opt is not None:
         opt_json = state["optimizer"]
         st: dict[int, dict[str, Any]] = {}

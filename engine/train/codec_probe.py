@@ -4,9 +4,10 @@ For held-out clips of every unwarped speaker, the round trip's WORLD features ar
 come out of the decoder and again with one group put back from the original clip (log f0 + voicing,
 the coded spectral envelope, the aperiodicity); the envelope made right only in its means over each
 80 ms frame, or over each 20 ms (which time resolution the codec loses); also the decode of the
-encoder's latent without quantisation, and WORLD analysis -> synthesis alone. Each is scored against the original clip with
-PESQ-WB, STOI and speaker similarity. A variant that scores near WORLD alone names the group the codec
-loses; an unquantised latent that scores like the round trip says the quantiser is not what loses it.
+encoder's latent without quantisation, and WORLD analysis -> synthesis alone. Each is scored against
+the original clip with PESQ-WB, STOI and speaker similarity. A variant that scores near WORLD alone
+names the group the codec loses; an unquantised latent that scores like the round trip says the
+quantiser is not what loses it.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ def probe_features(codec: AudioCodec, features: np.ndarray) -> dict[str, np.ndar
         mixed = round_trip.copy()
         mixed[:, cols] = features[:, cols]
         out[f"true {group}"] = mixed
+    envelope = GROUPS["envelope"]
+    envelope_error = features[:, envelope] - round_trip[:, envelope]
     for resolution, steps in RESOLUTIONS.items():
         mixed = round_trip.copy()
-        mixed[:, GROUPS["envelope"]] += block_means(features[:, GROUPS["envelope"]] - round_trip[:, GROUPS["envelope"]], steps)
+        mixed[:, envelope] += block_means(envelope_error, steps)
         out[f"envelope right per {resolution}"] = mixed
     out["WORLD alone"] = np.asarray(features, dtype=np.float32)
     return out

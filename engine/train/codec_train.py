@@ -30,7 +30,7 @@ from engine.config import CodecConfig, from_dict, to_dict
 from engine.model_files import is_model_folder, read_modules
 from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
-from engine.train.checkpoint import CheckpointError, load_checkpoint, read_run_state
+from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.loop import cosine_lr, run_extra, run_steps
 from engine.train.sizes import CODEC_SIZES
@@ -53,7 +53,7 @@ EMA_DECAY = 0.99
 PHONE_POINTS = 4  # phones named per 80 ms frame (one every 20 ms)
 PHONE_WEIGHT = 0.5
 ACOUSTIC_DROP = 0.3  # default share of crops decoded from the semantic token alone
-ACOUSTIC_NOISE = 0.2  # default share of crops with Gaussian noise (sigma up to ACOUSTIC_NOISE_MAX) on the acoustic values
+ACOUSTIC_NOISE = 0.2  # default share of crops with noise (sigma up to ACOUSTIC_NOISE_MAX) on the acoustic values
 ACOUSTIC_NOISE_MAX = 0.5
 CODEC_FILE, CODEC_CONFIG = "codec.safetensors", "codec.json"
 
@@ -199,15 +199,7 @@ def phone_head_of(run: Path) -> dict[str, torch.Tensor] | None:
     codebook, and a TTS continued on the new codes relearns them from a semantic loss of 9.3. Measured
     from codec3, 300 steps: 78 % of the semantic ids of 50 training clips unchanged with the run's
     classifier, 13 % with a fresh one."""
-    from safetensors.torch import load_file
-
-    try:
-        state = read_run_state(run)
-    except CheckpointError:
-        return None
-    prefix = "trainer.phone_head."
-    tensors = load_file(str(run / state["weights"]))
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)} or None
+    return checkpoint_module_state(run, "trainer.phone_head")
 
 
 def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,

@@ -260,7 +260,8 @@ def render_markdown(r: dict) -> str:
 def codec_lines(c: dict) -> list[str]:
     """The codec section: each round-trip score next to the original clip's (and WORLD alone's)."""
     world = "world_pesq" in c
-    alone = f"; WORLD alone, no bottleneck: PESQ-WB {c['world_pesq']:.2f}, STOI {c['world_stoi']:.3f}" if world else ""
+    alone = (f"; WORLD alone, no bottleneck: PESQ-WB {c['world_pesq']:.2f}, STOI {c['world_stoi']:.3f}"
+             if world else "")
     lines = [f"Codec on {c['clips']} held-out clips: PESQ-WB {c['pesq']:.2f}, STOI {c['stoi']:.3f}, "
              f"DNSMOS {c['dnsmos']:.2f} (original {c['dnsmos_original']:.2f}){alone}",
              "", "Each score of the round trip, with the original clip's in brackets"

@@ -47,7 +47,8 @@ def test_each_variant_puts_back_exactly_its_group(corpus):
     np.testing.assert_array_equal(per_frame[:, 2 + 40:], round_trip[:, 2 + 40:])
     offset = per_frame[:, env] - round_trip[:, env]  # one offset per frame
     np.testing.assert_allclose(offset, np.repeat(offset[::16], 16, 0)[: len(features)], atol=1e-5)
-    error = {r: np.abs(variants[f"envelope right per {r}"][:, env] - features[:, env]).mean() for r in ("80 ms", "20 ms")}
+    error = {r: np.abs(variants[f"envelope right per {r}"][:, env] - features[:, env]).mean()
+             for r in ("80 ms", "20 ms")}
     assert error["20 ms"] < error["80 ms"] < np.abs(round_trip[:, env] - features[:, env]).mean()
     # rounding to levels moves the decode a little, not to the original
     gap = np.abs(variants["unquantised latent"] - round_trip).mean()
