@@ -29,7 +29,7 @@ from engine.codec.interface import AudioCodec
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
-from engine.train.scoring import Scorer, mean_of
+from engine.train.scoring import PendingCodecScores, PendingScores, Scorer, mean_of
 from engine.train.tts_train import REF_FRAMES
 
 if TYPE_CHECKING:
@@ -137,6 +137,9 @@ class _Evaluation:
     scorer: Scorer
     log: Callable[[str], None]
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)  # speaker -> its reference's, once
+    # eval clip name -> its clip_scores against its speaker's reference (the voice section asks, the
+    # codec section reuses)
+    teacher_scores: dict[str, Future] = field(default_factory=dict)
 
     def sentences(self, spk: str, limit: int | None = None) -> list[dict]:
         return [m for _, m in sorted(self.by_speaker[spk].items())][: limit or self.n]
@@ -163,8 +166,9 @@ class _Evaluation:
             renders = [_render(self.engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
             if spk == DEFAULT_SPEAKER:
                 default_renders = renders
-            pending[spk] = (self.scorer.score(renders, texts, reference),
-                            self.scorer.score([_audio(self.data, m) for m in teacher], texts, reference))
+            teacher_clips = self.scorer.clips([_audio(self.data, m) for m in teacher], reference)
+            self.teacher_scores.update(zip((m["clip"] for m in teacher), teacher_clips))
+            pending[spk] = (self.scorer.score(renders, texts, reference), PendingScores(texts, teacher_clips))
             for i, a in enumerate(renders[:3]):
                 sf.write(str(self.out / f"{spk}-{i}.wav"), a, self.info.sample_rate)
         for spk, (model, teacher) in pending.items():
@@ -178,13 +182,13 @@ class _Evaluation:
         (the most the TTS can reach through it), and for a WORLD codec what WORLD alone keeps."""
         codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
         vocoder_alone = self.engine.model.codec.cfg.io == "world"
-        pending: dict[str, list[tuple[str, Future]]] = {}  # speaker -> (sentence, its scores) per clip
+        pending: dict[str, list[tuple[str, PendingCodecScores]]] = {}  # speaker -> (sentence, its scores) per clip
         for spk in sorted(s for s in self.by_speaker if "~" not in s):
             reference = self.reference(spk) if spk in self.refs else None  # the held-out voice has no voice
             for m in self.sentences(spk, max(2, self.n // 3)):
                 a = _audio(self.data, m)
                 decoded = codec.decode(codec.encode(a, 16000))[: len(a)]
-                scores = self.scorer.codec(a, decoded, reference, vocoder_alone)
+                scores = self.scorer.codec(a, decoded, reference, vocoder_alone, self.teacher_scores.get(m["clip"]))
                 pending.setdefault(spk, []).append((m["spoken"], scores))
         done = {spk: [(text, f.result()) for text, f in clips] for spk, clips in pending.items()}
         every = [clip for clips in done.values() for clip in clips]

@@ -40,20 +40,29 @@ def clip_scores(audio: np.ndarray, reference: np.ndarray | None) -> dict:
     return out
 
 
-def codec_scores(original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
-                 vocoder_alone: bool = False) -> dict:
-    """A codec round trip of one clip [n] at 16 kHz, each score next to the original's: PESQ-WB and STOI
-    against the original, DNSMOS and the transcript of both, and, given a reference embedding [256], the
-    similarity of both to it. ``vocoder_alone``: also PESQ-WB and STOI of WORLD analysis -> synthesis
-    with no bottleneck (``world_pesq``, ``world_stoi``), the most a WORLD-rendered decoder can reach."""
+def round_trip_scores(original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
+                      vocoder_alone: bool = False) -> dict:
+    """A codec round trip of one clip [n] at 16 kHz: PESQ-WB and STOI against the original, and the decoded
+    clip's ``clip_scores``. ``vocoder_alone``: also PESQ-WB and STOI of WORLD analysis -> synthesis with no
+    bottleneck (``world_pesq``, ``world_stoi``), the most a WORLD-rendered decoder can reach."""
     p, s = metrics.pesq_stoi(original, decoded)
-    out = {"pesq": p, "stoi": s, **clip_scores(decoded, reference),
-           **{f"{k}_original": v for k, v in clip_scores(original, reference).items()}}
+    out = {"pesq": p, "stoi": s, **clip_scores(decoded, reference)}
     if vocoder_alone:
         from engine.codec import world
 
         out["world_pesq"], out["world_stoi"] = metrics.pesq_stoi(original, world.synthesize(world.analyze(original)))
     return out
+
+
+@dataclass
+class PendingCodecScores:
+    """A round trip's scores next to the original clip's (keys ending in ``_original``), once both are done."""
+
+    round_trip: Future
+    original: Future
+
+    def result(self) -> dict:
+        return {**self.round_trip.result(), **{f"{k}_original": v for k, v in self.original.result().items()}}
 
 
 @dataclass
@@ -114,8 +123,11 @@ class Scorer:
         return [self.pool.submit(metrics.similarity_to, a, reference) for a in audios]
 
     def codec(self, original: np.ndarray, decoded: np.ndarray, reference: np.ndarray | None = None,
-              vocoder_alone: bool = False) -> Future:
-        return self.pool.submit(codec_scores, original, decoded, reference, vocoder_alone)
+              vocoder_alone: bool = False, original_scores: Future | None = None) -> PendingCodecScores:
+        """``round_trip_scores`` next to the original's ``clip_scores``; ``original_scores``: those already
+        asked for (the same clip and reference), so they are not computed twice."""
+        return PendingCodecScores(self.pool.submit(round_trip_scores, original, decoded, reference, vocoder_alone),
+                                  original_scores or self.pool.submit(clip_scores, original, reference))
 
 
 def mean_of(futures: list[Future]) -> float:

@@ -41,6 +41,10 @@ def test_the_pool_scores_what_one_process_scores(corpus):
         assert row["similarity"] == pytest.approx(row["similarity_original"]) and row["similarity"] > 0.8
         assert 1.5 < row["world_pesq"] < 4.0 and 0.9 < row["world_stoi"] < row["stoi"]
         assert "world_pesq" not in pool.codec(slt[0], slt[0]).result()
+        # the original's scores, when already asked for, are taken as given, not computed again
+        given = inline.clips([slt[1]], same)[0]
+        row = pool.codec(slt[0], slt[0], same, original_scores=given).result()
+        assert row["transcript_original"] == given.result()["transcript"] != row["transcript"]
 
 
 def test_eval_writes_every_section(corpus, tmp_path):
