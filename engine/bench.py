@@ -33,7 +33,7 @@ def _sync(device: torch.device) -> None:
 def bench_components(engine: Engine, frames: int, steps: int, guidance: float) -> dict[str, float]:
     """Median milliseconds per frame for each part of the generation loop, each run on its own."""
     m = engine.model
-    assert m is not None and engine._flow is not None
+    assert m is not None
     tts, codec, dev = m.tts, m.codec, engine.device
     k = tts.cfg.acoustic_dim
     ids = tts.prompt_ids([70 + i % 20 for i in range(len(TEXT))], 0)
@@ -48,11 +48,11 @@ def bench_components(engine: Engine, frames: int, steps: int, guidance: float) -
             _sync(dev)
             t0 = time.perf_counter()
             out = tts.step(h, torch.randn(1, k, generator=gen).to(dev), steps, guidance, 0.0, 0, gen, False,
-                           engine._flow)
+                           engine.flow_sampler)
             _sync(dev)
             t1 = time.perf_counter()
             raw = torch.cat([torch.tensor([max(out.semantic - 2, 0)]), out.levels.cpu()]).to(dev)
-            h = tts.feed((raw + 2)[None], cache, None, engine._lean)
+            h = tts.feed((raw + 2)[None], cache, None, engine.lean_backbone)
             _sync(dev)
             t2 = time.perf_counter()
             pending.append(raw)

@@ -112,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'flow head':<12} {'RTF':>7} {'first audio':>12} {'ms/frame':>9}")
     for graphs in (False, True):
         engine = Engine(EngineConfig(device=args.device, threads=args.threads, cuda_graphs=graphs))
-        engine._install(m)
+        engine.install(m)
         run(engine, min(args.frames, 20), args.steps, args.guidance, 1)  # warm-up (and graph capture)
         rtf, first = run(engine, args.frames, args.steps, args.guidance, args.repeats)
-        label = "CUDA graph" if graphs and engine._flow.use_graphs else "eager"
+        label = "CUDA graph" if graphs and engine.flow_sampler.use_graphs else "eager"
         print(f"{label:<12} {rtf:>7.3f} {first:>9.0f} ms {rtf * 80:>7.1f}")
         if dev.type != "cuda":
             break

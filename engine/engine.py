@@ -67,6 +67,18 @@ class Engine:
         self._lean: LeanBackbone | None = None
         self.presets = PresetVoices()
 
+    @property
+    def flow_sampler(self) -> FlowSampler:
+        """The flow head's ODE sampler that generation runs (CUDA graphs on a GPU); the benchmarks time it."""
+        if self._flow is None:
+            raise EngineError("no model loaded")
+        return self._flow
+
+    @property
+    def lean_backbone(self) -> LeanBackbone | None:
+        """The backbone's fused CPU step that generation feeds frames through (None on a GPU)."""
+        return self._lean
+
     # ---- loading ------------------------------------------------------------------------------
 
     def load_events(self, model: str | None = None) -> Iterator[Event]:
@@ -80,10 +92,11 @@ class Engine:
         name = model if model is not None else self.config.model
         with torch.inference_mode():
             m = load_model(name, self.device, self.dtype)
-        return self._install(m)
+        return self.install(m)
 
-    def _install(self, m: LoadedModel) -> ModelInfo:
-        """Make ``m`` the engine's model (the benchmarks hand in modules built in memory)."""
+    def install(self, m: LoadedModel) -> ModelInfo:
+        """Make ``m`` the engine's model (``load`` reads it from files; the benchmarks hand in modules built
+        in memory)."""
         self.model = m
         cfg = m.config
         if cfg.codec.io == "world":
