@@ -76,7 +76,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint, or from the TTS of "
-                     "this model folder (e.g. assets/timbre-mini)")
+                     "this model folder (e.g. assets/timbre-mini); on a codec with more acoustic values the TTS is "
+                     "widened, starting as the old one on the old values")
     tts.add_argument("--input-noise", type=float, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
     tts.add_argument("--dropout", type=_share, default=0.0,

@@ -32,7 +32,7 @@ from safetensors.torch import save_file
 
 from engine.atomic import write_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
-from engine.model_files import file_hash, is_model_folder, read_modules
+from engine.model_files import file_hash
 from engine.nn.fsq import fsq_decode
 from engine.nn.layers import TransformerBlock
 from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
@@ -42,6 +42,7 @@ from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.loop import cosine_lr, run_extra, run_steps
 from engine.train.sizes import tts_config
+from engine.train.tts_init import start_tts_from
 
 REF_FRAMES = 50  # 4 s of reference voice
 MAX_FRAMES = 100  # longer clips are left out of TTS training
@@ -244,15 +245,6 @@ def lr_schedule(peak: float = PEAK_LR):
     return lambda step, total: cosine_lr(step, total, peak=peak, warmup=300, floor=0.05)
 
 
-def load_model_tts(model: VoxtralTTS, folder: Path, size: str) -> None:
-    """Copy the TTS weights of an exported model folder into ``model`` (built for ``size``)."""
-    cfg, tts, _ = read_modules(folder)
-    if cfg.tts != model.cfg:
-        raise RuntimeError(f"the TTS of {folder} is not the {size!r} size on this codec; pass the --size and "
-                           "--codec it was trained with")
-    model.load_state_dict(tts.state_dict())
-
-
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
               input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR) -> dict[str, float]:
@@ -285,10 +277,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     state = load_checkpoint(out, {"tts": model}, opt)
     if state is None and init is not None:
-        if is_model_folder(init):
-            load_model_tts(model, init, size)
-        else:
-            load_checkpoint(init, {"tts": model}, None)
+        start_tts_from(model, init)
         log(f"tts: starting from {init}")
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
