@@ -27,6 +27,19 @@ _learning_rate = _bounded(lambda v: 0.0 < v <= 0.01, "(0, 0.01]")
 _weight = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
 
 
+def _flow_steps(text: str) -> int:
+    from engine.api import SamplingParams
+
+    lo, hi = SamplingParams.STEPS_RANGE
+    try:
+        steps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
+    if not lo <= steps <= hi:
+        raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
+    return steps
+
+
 def _layer_counts(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(n) for n in text.split(","))
@@ -95,6 +108,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--seed", type=int, default=0)
     dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     dec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
+    dec.add_argument("--sample-steps", type=_flow_steps,
+                     help="flow steps the TTS's acoustic values are drawn with (default: the exported model's "
+                          "default steps, so the decoder learns the values it will be given)")
     dec.add_argument("--decoder-layers", type=_layer_counts,
                      help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
                           "each at least the codec's own; the new layers start near the identity)")
@@ -173,7 +189,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
                       args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
-                      decoder_layers=args.decoder_layers)
+                      decoder_layers=args.decoder_layers, sample_steps=args.sample_steps)
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

@@ -40,14 +40,14 @@ def load_tts_run(run: Path, codec_cfg) -> VoxtralTTS:
 
 
 @torch.no_grad()
-def predicted_codes(tts: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], generator: torch.Generator
-                    ) -> list[torch.Tensor]:
+def predicted_codes(tts: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], generator: torch.Generator,
+                    steps: int = SAMPLING.steps) -> list[torch.Tensor]:
     """Teacher-forced TTS samples: for each item its codes [T, 1 + K] with the acoustic levels replaced
-    by the flow head's (default steps and guidance)."""
+    by the flow head's, drawn with ``steps`` flow steps at the default guidance and temperature."""
     batch = Batch(tts, items, refs)
     hidden = batch.gather(tts.backbone(batch.x), "ac")  # (sum T, D)
     noise = torch.randn(hidden.shape[0], tts.cfg.acoustic_dim, generator=generator) * SAMPLING.temperature
-    x, _ = tts.acoustic_transformer.sample(hidden, noise, SAMPLING.steps, SAMPLING.guidance)
+    x, _ = tts.acoustic_transformer.sample(hidden, noise, steps, SAMPLING.guidance)
     levels = fsq_encode(x.clamp(-1, 1), tts.cfg.acoustic_levels)
     out, start = [], 0
     for it in items:
@@ -79,11 +79,13 @@ def lr_at(step: int, total: int) -> float:
 
 def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
                   export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0,
-                  decoder_layers: tuple[int, ...] | None = None) -> dict[str, float]:
+                  decoder_layers: tuple[int, ...] | None = None, sample_steps: int | None = None) -> dict[str, float]:
     """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
     codec run folder. ``export``: also write the model folder (this TTS with the new decoder).
     ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest.
-    ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``)."""
+    ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``).
+    ``sample_steps``: the flow steps the TTS's values are drawn with (None: the exported model's default)."""
+    sample_steps = SAMPLING.steps if sample_steps is None else sample_steps
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     if decoder_layers is not None:
@@ -115,7 +117,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         # the TTS samples only the clips whose crop decodes its values (the costly pass of a step)
         picked = [i for i in range(len(chosen)) if rng.random() < PREDICTED_SHARE]
         predicted = dict(zip(picked, predicted_codes(tts, [chosen[i] for i in picked], [refs[i] for i in picked],
-                                                     gen))) if picked else {}
+                                                     gen, sample_steps))) if picked else {}
         latents, targets = [], []
         for i, (it, a) in enumerate(zip(chosen, starts)):
             crop = predicted.get(i, it.codes)[a:a + CROP_FRAMES]
@@ -126,7 +128,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
     extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope,
-             "decoder_layers": list(codec.cfg.decoder_transformer_lengths)}
+             "decoder_layers": list(codec.cfg.decoder_transformer_lengths), "sample_steps": sample_steps}
     avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
     codec.eval()
     export_codec(out, codec)

@@ -13,6 +13,7 @@ from engine.model_files import WEIGHTS_NAME, file_hash, is_model_folder
 
 CARD_NAME = "MODEL_CARD.md"
 COMMANDS_HEADING = "Exact commands"
+LEGACY_SAMPLE_STEPS = 8  # the flow steps decoder stages drew the TTS's values with before --sample-steps
 
 
 def card_commands(model: Path) -> list[str]:
@@ -41,6 +42,14 @@ def base_commands(init: str, commands: list[str]) -> tuple[list[str], list[str]]
     """A base model's card commands split into (corpus lines, training lines); its export goes to the
     folder the new run started from, and its setup and evaluation lines are left to the new card."""
     corpora = [c for c in commands if " train data " in c]
-    training = [c.replace("--export assets/timbre-mini", f"--export {init}") for c in commands
+    training = [_pinned(c.replace("--export assets/timbre-mini", f"--export {init}")) for c in commands
                 if " train " in c and " train data " not in c and " train card " not in c]
     return corpora, training
+
+
+def _pinned(command: str) -> str:
+    """A card's command as it reproduces today: a decoder stage from before ``--sample-steps`` existed
+    drew the TTS's values with 8 steps, whatever the default is now."""
+    if " train decoder " in command and "--sample-steps" not in command:
+        return command.replace(" --out ", f" --sample-steps {LEGACY_SAMPLE_STEPS} --out ", 1)
+    return command

@@ -12,7 +12,8 @@ from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
-from engine.train.lineage import base_commands
+from engine.train.lineage import LEGACY_SAMPLE_STEPS, base_commands
+from engine.train.sizes import SAMPLING
 from engine.train.texts import MANPAGE_LICENCE
 from engine.train.tts_train import PEAK_LR
 
@@ -100,6 +101,17 @@ def _corruption_flags(state: dict) -> str:
                    if (share := extra.get(f"acoustic_{name}", default)) != default)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _sample_steps_flag(state: dict) -> str:
+    """A decoder run's ``--sample-steps``, for runs that drew the TTS's values with other steps than the
+    default (runs from before the flag drew them with 8)."""
+    steps = state.get("extra", {}).get("sample_steps", LEGACY_SAMPLE_STEPS)
+    return f" --sample-steps {steps}" if steps != SAMPLING.steps else ""
+
+
 def _decoder_layers_flag(state: dict, codec_run: Path) -> str:
     """A decoder run's ``--decoder-layers``, for runs that grew the codec's decoder."""
     layers = state.get("extra", {}).get("decoder_layers")
@@ -151,7 +163,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
                      f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
-                     f"{_decoder_layers_flag(state, codec_run)} --export assets/timbre-mini")
+                     f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)} --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")
@@ -203,6 +215,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              + ("; runs marked `--dropout` also with residual dropout in the backbone, against memorising the "
                 "training sentences." if any(st.get("extra", {}).get("dropout") for _, st in run_chain(tts_run))
                 else "."),
+             f"- **Sampling defaults**: {_count(cfg.sampling.steps, 'flow step')}, guidance {cfg.sampling.guidance:g}, "
+             f"temperature {cfg.sampling.temperature:g} (why: `docs/sampling.md`); each can be changed per render.",
              "- **Text**: phones from the CMU pronouncing dictionary (`lexicon.txt.gz`, BSD-2-Clause, from "
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "
              "unknown words are split into known words or spelled. No GPL code runs in the product.",

@@ -42,5 +42,9 @@ def tts_config(size: str, codec: CodecConfig) -> TTSConfig:
     raise ValueError(f"unknown size {size!r}: mini or tiny")
 
 
-SAMPLING = SamplingDefaults(steps=8, guidance=1.2, temperature=1.0)
+# The defaults a trained model is exported with. One flow step: on timbre-mini, one Euler step from the
+# noise lands on the flow head's conditional mean, which pocketsphinx understands better (WER -0.04 to
+# -0.06 for joe, slt and kal16 on 120 unseen sentences) and DNSMOS rates higher than the 8-step samples,
+# at a similarity within 0.01 (docs/sampling.md)
+SAMPLING = SamplingDefaults(steps=1, guidance=1.2, temperature=1.0)
 assert _TEXT_VOCAB <= 128

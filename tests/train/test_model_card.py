@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.train.data import Plan
 from engine.train.model_card import run_chain, training_commands
+from engine.train.sizes import SAMPLING
 
 
 def _run(folder, step, **extra):
@@ -32,17 +33,26 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
         "--input-noise 0.5 --dropout 0.1 --init data/runs/tts --export assets/timbre-mini",
     ]
     assert lines[-1].startswith(".venv/bin/timbre eval")
-    decoder = _run(tmp_path / "decoder", 1500, codec=str(codec2), tts=str(tts2))
+    decoder = _run(tmp_path / "decoder", 1500, codec=str(codec2), tts=str(tts2), sample_steps=SAMPLING.steps)
     with_decoder = training_commands(Path("data/corpus"), 0.7, codec2, tts2, decoder)
     assert not with_decoder[5].endswith("--export assets/timbre-mini")  # the decoder stage exports instead
     assert with_decoder[6] == (".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec2 "
                                "--tts data/runs/tts2 --out data/runs/decoder --steps 1500 --export assets/timbre-mini")
-    weighted = _run(tmp_path / "decoder2", 1200, codec=str(codec2), tts=str(tts2), low_envelope=4.0)
+    # the flow steps the TTS's values were drawn with, where they are not the default; a run from before
+    # the flag drew them with 8
+    for name, recorded in (("decoder-legacy", {}), ("decoder-other", {"sample_steps": 8})):
+        run = _run(tmp_path / name, 1500, codec=str(codec2), tts=str(tts2), **recorded)
+        assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, run)[6].endswith(
+            "--steps 1500 --sample-steps 8 --export assets/timbre-mini")
+    weighted = _run(tmp_path / "decoder2", 1200, codec=str(codec2), tts=str(tts2), low_envelope=4.0,
+                    sample_steps=SAMPLING.steps)
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, weighted)[6].endswith(
         "--steps 1200 --low-envelope-weight 4 --export assets/timbre-mini")
     (codec2 / "codec.json").write_text(json.dumps({"format_version": 1, "codec": {"decoder_transformer_lengths": [2, 1, 0]}}))
-    same = _run(tmp_path / "decoder3", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 0])
-    grown = _run(tmp_path / "decoder4", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 1])
+    same = _run(tmp_path / "decoder3", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 0],
+                sample_steps=SAMPLING.steps)
+    grown = _run(tmp_path / "decoder4", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 1],
+                 sample_steps=SAMPLING.steps)
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, same)[6].endswith(
         "--steps 1200 --export assets/timbre-mini")
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, grown)[6].endswith(
@@ -111,6 +121,24 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     assert card.count(" --lr ") == 1  # the first run used the default peak
 
 
+def test_the_card_states_the_models_sampling_defaults(tmp_path):
+    import shutil
+
+    from engine.train.model_card import write_model_card
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
+    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 1.0}, input_noise=1.0)
+    for steps, words in ((1, "1 flow step,"), (4, "4 flow steps,")):
+        config = json.loads((model / "config.json").read_text())
+        config["sampling"].update(steps=steps, guidance=1.5)
+        (model / "config.json").write_text(json.dumps(config))
+        card = write_model_card(model, tmp_path / "no-corpus", codec, tts, None, 0.7).read_text(encoding="utf-8")
+        assert f"- **Sampling defaults**: {words} guidance 1.5, temperature" in card
+
+
 def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
     import shutil
 
@@ -171,8 +199,10 @@ def test_runs_started_from_a_model_folder_list_that_models_own_commands_first(tm
         "make setup",
         ".venv/bin/timbre train data --out data/corpus --scale 0.7",  # once, though both use it
         *base_lines[1:3],
-        # the base model's export goes where the new runs start from
-        base_lines[3].replace("--export assets/timbre-mini", "--export data/models/tm16"),
+        # the base model's export goes where the new runs start from, and its decoder stage (from before
+        # --sample-steps) drew the TTS's values with 8 steps
+        base_lines[3].replace("--export assets/timbre-mini", "--export data/models/tm16")
+        .replace(" --out ", " --sample-steps 8 --out "),
         ".venv/bin/timbre train codec --data data/corpus --out data/runs/codec3 --steps 3000 --low-envelope-weight 4 "
         "--init data/models/tm16",
         ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec3 --out data/runs/tts11 --steps 2000 "
@@ -180,7 +210,7 @@ def test_runs_started_from_a_model_folder_list_that_models_own_commands_first(tm
         ".venv/bin/timbre train tts --data data/corpus --codec data/runs/codec3 --out data/runs/tts12 --steps 3000 "
         "--input-noise 1.5 --lr 0.0003 --init data/runs/tts11",
         ".venv/bin/timbre train decoder --data data/corpus --codec data/runs/codec3 --tts data/runs/tts12 "
-        "--out data/runs/decoder13 --steps 1200 --low-envelope-weight 4 --export assets/timbre-mini",
+        "--out data/runs/decoder13 --steps 1200 --low-envelope-weight 4 --sample-steps 8 --export assets/timbre-mini",
         ".venv/bin/timbre eval --model assets/timbre-mini --data data/corpus --out data/eval",
     ]
     assert card_commands(tmp_path / "nothing-here") == []

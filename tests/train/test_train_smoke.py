@@ -141,8 +141,11 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
 
     decoder_run, tuned_model = tmp_path / "decoder", tmp_path / "model-tuned"
     train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model,
-                  log=logs.append, batch=4)
+                  log=logs.append, batch=4, sample_steps=2)
     assert any("decoder:" in line and "steps 0 -> 40" in line for line in logs)
+    from engine.train.checkpoint import read_run_state
+
+    assert read_run_state(decoder_run)["extra"]["sample_steps"] == 2  # the model card names it
     before_codec, after_codec = load_trained_codec(codec_run), load_trained_codec(decoder_run)
     before_sd, after_sd = before_codec.state_dict(), after_codec.state_dict()
     assert all(torch.equal(before_sd[k], after_sd[k]) for k in before_sd if k.startswith(("encoder", "input_proj", "quantizer")))
@@ -151,6 +154,9 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     long_refs = [r for it, r in zip(chosen, refs) if len(it.codes) >= CROP_FRAMES][:4]
     with torch.no_grad():
         pred = predicted_codes(trained.eval(), long_items, long_refs, torch.Generator().manual_seed(0))
+        # the values are drawn with the steps asked for: the same noise integrated in 8 steps lands elsewhere
+        eight = predicted_codes(trained, long_items, long_refs, torch.Generator().manual_seed(0), steps=8)
+        assert any(not torch.equal(a, b) for a, b in zip(pred, eight))
         latents = torch.stack([before_codec.quantizer.decode(p[:CROP_FRAMES].T[None].long())[0] for p in pred])
         clips_by_name = {c.name: c for c in load_clips(corpus, "train")}
         feats = torch.stack([torch.from_numpy(np.ascontiguousarray(clips_by_name[it.clip].features[:CROP_FRAMES * 16].T))
@@ -169,7 +175,6 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     # an exported model folder starts new runs too (the shipped model, fine-tuned): the weights it
     # starts from are the model's, and the run records which model (by hash) for the model card
     from engine.model_files import WEIGHTS_NAME, file_hash
-    from engine.train.checkpoint import read_run_state
 
     shipped = load_model(str(model_dir), torch.device("cpu"), torch.float32)
     codec_from_model, tts_from_model = tmp_path / "codec-from-model", tmp_path / "tts-from-model"

@@ -107,6 +107,8 @@ def test_residual_dropout_acts_in_training_mode_only_and_only_where_it_was_set()
     ("decoder", "--low-envelope-weight", "0", "must be in (0, 100], got 0"),
     ("codec", "--acoustic-drop", "1.5", "must be in [0, 1), got 1.5"),
     ("codec", "--acoustic-noise", "-0.1", "must be in [0, 1), got -0.1"),
+    ("decoder", "--sample-steps", "0", "must be from 1 to 32, got 0"),
+    ("decoder", "--sample-steps", "2.5", "must be a whole number, got 2.5"),
 ])
 def test_a_training_number_out_of_range_is_refused_before_any_work(capsys, stage, flag, value, message):
     from engine.cli import main
