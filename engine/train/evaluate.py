@@ -287,7 +287,8 @@ def speed_lines(s: dict) -> list[str]:
     m, p = s["model"], s["piper_joe"]
     threads = f"{s['threads']} thread{'s' if s['threads'] != 1 else ''}"
     where = f"{s['cores']} cores, torch on {threads}" if s.get("cores") else threads
-    lines = [f"Speed ({where}, {s['steps']} steps, one sentence)", "",
+    steps = f"{s['steps']} flow step{'s' if s['steps'] != 1 else ''}"
+    lines = [f"Speed ({where}, {steps}, one sentence)", "",
              "| | real-time factor | first audio |", "|---|---|---|",
              f"| model | {m['rtf']:.3f} | {m['first_audio_s'] * 1000:.0f} ms |"]
     if "error" in p:

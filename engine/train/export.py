@@ -92,6 +92,28 @@ def write_presets(presets: Path, model: Path, data: Path | None = None) -> list[
                             f"from a speech synthesiser ({meta.get('voice_licence', 'see the model card')}).",
                             date=today, method="synthetic (no speaker)"),
             transcript=meta.get("spoken", ""))
-        written.append(write_preset(presets / f"{m.name}-{voice}", preset, codes.numpy().astype(np.int32), audio,
-                                    m.config.codec.sample_rate).folder)
+        folder = presets / f"{m.name}-{voice}"
+        prompt = codes.numpy().astype(np.int32)
+        if not _unchanged(folder, preset, prompt):
+            write_preset(folder, preset, prompt, audio, m.config.codec.sample_rate)
+        written.append(folder)
     return written
+
+
+def _unchanged(folder: Path, preset, prompt: np.ndarray) -> bool:
+    """Whether the preset ``folder`` already holds ``preset`` with these codes, dates aside: then it is
+    left as it is, so that writing a model's presets again does not re-date every one of them."""
+    import dataclasses
+    import json
+
+    from engine.voices.preset import PROMPT_FILE, VOICE_FILE, prompt_bytes, voice_json
+
+    try:
+        old = json.loads((folder / VOICE_FILE).read_text(encoding="utf-8"))
+        same_codes = (folder / PROMPT_FILE).read_bytes() == prompt_bytes(prompt)
+    except (OSError, ValueError):
+        return False
+    consent = old.get("consent") or {}
+    dated = dataclasses.replace(preset, created=old.get("created", ""), modified=old.get("modified", ""),
+                                consent=dataclasses.replace(preset.consent, date=consent.get("date", "")))
+    return same_codes and json.loads(voice_json(dated)) == old
