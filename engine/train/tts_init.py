@@ -53,15 +53,16 @@ def widened_state(state: dict[str, torch.Tensor], model: VoxtralTTS) -> dict[str
     return out
 
 
-def start_tts_from(model: VoxtralTTS, init: Path) -> None:
-    """Load ``init`` (a TTS run folder or an exported model folder) into ``model``, widening it when the
-    codec under ``model`` has more acoustic values. A run of the same width is restored as it always was
-    (its random generator state included), so earlier commands reproduce."""
+def start_tts_from(model: VoxtralTTS, init: Path, size: str) -> None:
+    """Load ``init`` (a TTS run folder or an exported model folder) into ``model`` (built for ``size``),
+    widening it when the codec under ``model`` has more acoustic values. A run of the same width is
+    restored as it always was (its random generator state included), so earlier commands reproduce."""
     if is_model_folder(init):
         cfg, tts, _ = read_modules(init)
         if replace(cfg.tts, acoustic_dim=model.cfg.acoustic_dim) != model.cfg:
-            raise RuntimeError(f"the TTS of {init} is not this size on this codec; pass the --size and --codec "
-                               "it was trained with (a codec with more acoustic values is the one change allowed)")
+            raise RuntimeError(f"the TTS of {init} is not the {size!r} size on this codec; pass the --size and "
+                               "--codec it was trained with (a codec with more acoustic values is the one change "
+                               "allowed)")
         state = tts.state_dict()
     else:
         state = checkpoint_module_state(init, "tts")

@@ -277,7 +277,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     state = load_checkpoint(out, {"tts": model}, opt)
     if state is None and init is not None:
-        start_tts_from(model, init)
+        start_tts_from(model, init, size)
         log(f"tts: starting from {init}")
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "

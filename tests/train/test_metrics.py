@@ -44,9 +44,12 @@ def test_report_markdown_has_every_section():
                    "| flite-rms | 2.10 (2.60) | 0.900 (0.970) | 2.80 (3.00) | 0.300 (0.200) | — |", "Cloning x", "| 8 | 0.200", "| model | 0.050 | 50 ms |",
                    "| piper joe | 0.040 | 200 ms |", "| model / piper joe | 1.25 | 0.25 |"):
         assert needle in md
-    assert "Speed (2 threads, 8 steps" in md  # reports from before "cores" was recorded
+    assert "Speed (2 threads, 8 flow steps" in md  # reports from before "cores" was recorded
     report["speed"].update(threads=1, cores=2)
-    assert "Speed (2 cores, torch on 1 thread, 8 steps" in render_markdown(report)
+    assert "Speed (2 cores, torch on 1 thread, 8 flow steps" in render_markdown(report)
+    report["speed"].update(steps=1)
+    assert "Speed (2 cores, torch on 1 thread, 1 flow step, one sentence)" in render_markdown(report)
+    report["speed"].update(steps=8)
     report["speed"]["piper_joe"] = {"error": "No module named 'piper'"}
     assert "piper joe could not be measured: No module named 'piper'" in render_markdown(report)
 
