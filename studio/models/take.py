@@ -63,7 +63,8 @@ class Take:
     @property
     def label(self) -> str:
         p = self.params
-        return f"take {self.number} · seed {self.seed} · {p.steps} steps · α {p.guidance:g} · {self.duration:.2f} s"
+        steps = f"{p.steps} step" + ("" if p.steps == 1 else "s")
+        return f"take {self.number} · seed {self.seed} · {steps} · α {p.guidance:g} · {self.duration:.2f} s"
 
     @property
     def peaks(self) -> PeakPyramid:

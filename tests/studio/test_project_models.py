@@ -61,7 +61,9 @@ def test_takes_are_numbered_chosen_and_deleted():
         p.choose_take(pid, "nope")
     meta = t2.metadata()
     assert meta["seed"] == 2 and meta["params"]["steps"] == 8 and meta["number"] == 2
-    assert "seed 2" in t2.label and t2.duration == pytest.approx(0.4)
+    assert "seed 2 · 8 steps · α" in t2.label and t2.duration == pytest.approx(0.4)
+    one = p.add_take(pid, make_done("Hello.", 0.4, seed=3, steps=1))
+    assert "seed 3 · 1 step · α" in one.label
 
 
 def test_a_render_that_finishes_after_its_paragraph_was_deleted_is_kept():
