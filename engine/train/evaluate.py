@@ -29,6 +29,7 @@ from engine.codec.interface import AudioCodec
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
+from engine.train.progress import count_of
 from engine.train.scoring import PendingCodecScores, PendingScores, Scorer, mean_of
 from engine.train.tts_train import REF_FRAMES
 
@@ -285,10 +286,9 @@ def codec_lines(c: dict) -> list[str]:
 def speed_lines(s: dict) -> list[str]:
     """The speed table: the model next to piper joe measured in the same run, and their ratio."""
     m, p = s["model"], s["piper_joe"]
-    threads = f"{s['threads']} thread{'s' if s['threads'] != 1 else ''}"
+    threads = count_of(s["threads"], "thread")
     where = f"{s['cores']} cores, torch on {threads}" if s.get("cores") else threads
-    steps = f"{s['steps']} flow step{'s' if s['steps'] != 1 else ''}"
-    lines = [f"Speed ({where}, {steps}, one sentence)", "",
+    lines = [f"Speed ({where}, {count_of(s['steps'], 'flow step')}, one sentence)", "",
              "| | real-time factor | first audio |", "|---|---|---|",
              f"| model | {m['rtf']:.3f} | {m['first_audio_s'] * 1000:.0f} ms |"]
     if "error" in p:

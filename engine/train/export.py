@@ -81,8 +81,6 @@ def write_presets(presets: Path, model: Path, data: Path | None = None) -> list[
     for voice, codes in sorted(m.voices.items()):
         meta = teachers.get(voice, {})
         teacher = meta.get("voice", "a synthetic teacher voice")
-        audio = codec.decode(codes.numpy())
-        audio = audio * (0.5 / max(1e-6, float(np.abs(audio).max())))
         preset = VoicePreset(
             id="", name=f"{m.name} {voice}", family=m.config.family, model_hash=m.model_hash, language="en",
             description=f"{m.name}'s built-in voice {voice!r}, learnt from {teacher}"
@@ -94,7 +92,9 @@ def write_presets(presets: Path, model: Path, data: Path | None = None) -> list[
             transcript=meta.get("spoken", ""))
         folder = presets / f"{m.name}-{voice}"
         prompt = codes.numpy().astype(np.int32)
-        if not _unchanged(folder, preset, prompt):
+        if not _unchanged(folder, preset, prompt):  # decoding the reference audio is the costly part
+            audio = codec.decode(codes.numpy())
+            audio = audio * (0.5 / max(1e-6, float(np.abs(audio).max())))
             write_preset(folder, preset, prompt, audio, m.config.codec.sample_rate)
         written.append(folder)
     return written

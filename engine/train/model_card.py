@@ -13,6 +13,7 @@ from engine.train.checkpoint import read_run_state
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
 from engine.train.lineage import LEGACY_SAMPLE_STEPS, base_commands
+from engine.train.progress import count_of
 from engine.train.sizes import SAMPLING
 from engine.train.texts import MANPAGE_LICENCE
 from engine.train.tts_train import PEAK_LR
@@ -99,10 +100,6 @@ def _corruption_flags(state: dict) -> str:
     return "".join(f" --acoustic-{name} {share:g}"
                    for name, default in (("drop", ACOUSTIC_DROP), ("noise", ACOUSTIC_NOISE))
                    if (share := extra.get(f"acoustic_{name}", default)) != default)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _sample_steps_flag(state: dict) -> str:
@@ -215,7 +212,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              + ("; runs marked `--dropout` also with residual dropout in the backbone, against memorising the "
                 "training sentences." if any(st.get("extra", {}).get("dropout") for _, st in run_chain(tts_run))
                 else "."),
-             f"- **Sampling defaults**: {_count(cfg.sampling.steps, 'flow step')}, guidance {cfg.sampling.guidance:g}, "
+             f"- **Sampling defaults**: {count_of(cfg.sampling.steps, 'flow step')}, guidance {cfg.sampling.guidance:g}, "
              f"temperature {cfg.sampling.temperature:g} (why: `docs/sampling.md`); each can be changed per render.",
              "- **Text**: phones from the CMU pronouncing dictionary (`lexicon.txt.gz`, BSD-2-Clause, from "
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "

@@ -1,9 +1,15 @@
-"""Progress lines for long jobs: step, what the caller reports (loss...), rate and ETA."""
+"""Progress lines for long jobs: step, what the caller reports (loss...), rate and ETA; and the small
+formatters they and the training reports share."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+
+def count_of(n: int, noun: str) -> str:
+    """``1 flow step``, ``8 flow steps``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def format_seconds(s: float) -> str:
