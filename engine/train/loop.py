@@ -30,9 +30,12 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> 
 
 def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> dict:
     """What a run's checkpoints record besides the weights: its size, its corpus and the run it started
-    from (kept on resume, so the model card can name every run in the chain and what it read)."""
+    from (kept on resume, so the model card can name every run in the chain and what it read), and
+    its held-out losses so far."""
     extra = {"size": size, "data": str(data)}
     previous = (state or {}).get("extra", {})
+    if "held_out_history" in previous:  # the held-out curve spans sittings
+        extra["held_out_history"] = previous["held_out_history"]
     if previous.get("init"):  # a resumed run keeps what it started from
         extra |= {k: previous[k] for k in ("init", "init_model") if k in previous}
     elif init is not None:
@@ -43,14 +46,32 @@ def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> d
 def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], opt: torch.optim.Optimizer,
               losses_at: Callable[[np.random.Generator, torch.Generator], dict[str, torch.Tensor]],
               lr_at: Callable[[int, int], float], seed: int, extra: dict, log: Callable[[str], None],
-              rescan: Callable[[], None] | None = None) -> dict[str, float]:
+              rescan: Callable[[], None] | None = None,
+              validate: Callable[[], dict[str, float]] | None = None) -> dict[str, float]:
     """Steps ``start``..``steps``; ``losses_at(rng, generator)`` returns the step's losses ("loss" is
-    minimised); ``rescan`` is called every RESCAN_EVERY steps (a corpus may still be growing)."""
+    minimised); ``rescan`` is called every RESCAN_EVERY steps (a corpus may still be growing);
+    ``validate()`` (modules in eval mode) returns held-out losses, logged at the start and at every
+    checkpoint, and kept in the checkpoint with their history (``held_out``, ``held_out_history``)."""
     progress = Progress(steps, log, start=start, every=30.0)
     params = [p for m in modules.values() for p in m.parameters()]
     gen = torch.Generator()
     avg: dict[str, float] = {}
     t_ckpt = time.monotonic()
+    history = list(extra.get("held_out_history", []))
+
+    def held_out(step: int) -> dict:
+        for m in modules.values():
+            m.eval()
+        losses = validate()
+        for m in modules.values():
+            m.train()
+        log(f"held-out at step {step}: " + " ".join(f"{k} {v:.4f}" for k, v in losses.items()))
+        if not history or history[-1]["step"] != step:
+            history.append({"step": step, **{k: round(v, 4) for k, v in losses.items()}})
+        return {"held_out": losses, "held_out_history": history}
+
+    if validate is not None and start < steps:
+        held_out(start)
     for m in modules.values():
         m.train()
     for step in range(start, steps):
@@ -68,6 +89,7 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
             avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
         progress.step(1, f"step {step + 1} " + " ".join(f"{k} {v:.4f}" for k, v in avg.items()))
         if time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
-            save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg})
+            checked = held_out(step + 1) if validate is not None else {}
+            save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, **checked})
             t_ckpt = time.monotonic()
     return avg

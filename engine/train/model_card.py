@@ -182,8 +182,12 @@ def _decoder_line(decoder_run: Path | None) -> list[str]:
     if decoder_run is None:
         return []
     state = read_run_state(decoder_run)
-    losses = ", ".join(f"{k} {v:.3f}" for k, v in state["extra"]["losses"].items())
-    return [f"- decoder fine-tuned on the TTS's acoustic values: {state['step']} steps, final losses {losses}"]
+    return [f"- decoder fine-tuned on the TTS's acoustic values: {state['step']} steps, "
+            f"final losses {_losses(state['extra']['losses'])}"]
+
+
+def _losses(losses: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in losses.items())
 
 
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
@@ -252,10 +256,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
                   "- Alignment: pocketsphinx 5 (BSD) with its en-us acoustic model and dictionary.",
                   "- The teachers' audio is not distributed; only these weights, which learned from it, are.", ""]
     lines += ["## Training (this machine: 2 CPU cores, no GPU)", "",
-              f"- codec: {codec_state['step']} steps, final losses "
-              + ", ".join(f"{k} {v:.3f}" for k, v in codec_state["extra"]["losses"].items()),
-              f"- tts: {tts_state['step']} steps, final losses "
-              + ", ".join(f"{k} {v:.3f}" for k, v in tts_state["extra"]["losses"].items()),
+              f"- codec: {codec_state['step']} steps, final losses {_losses(codec_state['extra']['losses'])}",
+              f"- tts: {tts_state['step']} steps, final losses {_losses(tts_state['extra']['losses'])}"
+              + (f"; on held-out sentences (true input frames): {_losses(tts_state['extra']['held_out'])}"
+                 if "held_out" in tts_state["extra"] else ""),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):"
               + _base_model_note(codec_run, tts_run), "", "```bash",

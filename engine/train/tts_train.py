@@ -50,6 +50,8 @@ BATCH = 16
 FLOW_REPEATS = 4
 COND_DROP = 0.1
 CODES_FILE = "codes.safetensors"
+HELD_OUT_CODES_FILE = "held_out_codes.safetensors"
+HELD_OUT_CLIPS = 96  # eval-split clips the held-out loss averages over (a few seconds per checkpoint)
 SEMANTIC_SWAP = 0.3  # share of input frames whose semantic token becomes a near neighbour
 NEIGHBOURS = 8  # nearest codebook entries (codec semantic space) a swapped token is drawn from
 ACOUSTIC_JITTER = 0.2  # share of input acoustic values moved one FSQ level
@@ -210,22 +212,61 @@ def items_by_speaker(items: list[Item]) -> dict[str, list[int]]:
     return by_speaker
 
 
+def reference_crop(items: list[Item], by_speaker: dict[str, list[int]], i: int, rng: np.random.Generator
+                   ) -> torch.Tensor:
+    """Raw codes [<= REF_FRAMES, 1 + K]: a crop of another clip of ``items[i]``'s speaker (its voice prompt)."""
+    pool = by_speaker[items[i].speaker]
+    j = pool[int(rng.integers(0, len(pool)))]
+    if items[j].clip == items[i].clip and len(pool) > 1:
+        j = pool[(pool.index(j) + 1) % len(pool)]
+    ref = items[j].codes
+    n = min(REF_FRAMES, len(ref))
+    start = int(rng.integers(0, len(ref) - n + 1))
+    return ref[start:start + n]
+
+
 def sample_items(items: list[Item], by_speaker: dict[str, list[int]], rng: np.random.Generator, batch: int
                  ) -> tuple[list[Item], list[torch.Tensor]]:
     """A batch of items and, for each, a reference crop from another clip of its speaker."""
-    chosen, refs = [], []
-    for i in rng.integers(0, len(items), batch):
-        it = items[int(i)]
-        pool = by_speaker[it.speaker]
-        j = pool[int(rng.integers(0, len(pool)))]
-        if items[j].clip == it.clip and len(pool) > 1:
-            j = pool[(pool.index(j) + 1) % len(pool)]
-        ref = items[j].codes
-        n = min(REF_FRAMES, len(ref))
-        start = int(rng.integers(0, len(ref) - n + 1))
-        chosen.append(it)
-        refs.append(ref[start:start + n])
-    return chosen, refs
+    chosen = [int(i) for i in rng.integers(0, len(items), batch)]
+    refs = [reference_crop(items, by_speaker, i, rng) for i in chosen]  # one draw per item, in order
+    return [items[i] for i in chosen], refs
+
+
+class HeldOutLoss:
+    """The TTS's losses on clips of sentences it never trains on (the corpus's eval split, training voices
+    only), fed true frames: where the training loss keeps falling and this one rises, the model is
+    memorising its training sentences (runs like that read held-out text worse). Fixed clips, voice
+    prompts and flow noise, so the figures compare across checkpoints, and across runs on one codec."""
+
+    def __init__(self, items: list[Item], batch: int = BATCH) -> None:
+        by_speaker = items_by_speaker(items)
+        rng = np.random.default_rng(0)
+        refs = [reference_crop(items, by_speaker, i, rng) for i in range(len(items))]
+        self.batches = [(items[i:i + batch], refs[i:i + batch]) for i in range(0, len(items), batch)]
+
+    @classmethod
+    def from_corpus(cls, data: Path, codec: VoxtralCodec, cache: Path, codec_hash: str, log=print,
+                    n: int = HELD_OUT_CLIPS) -> "HeldOutLoss | None":
+        """Up to ``n`` eval-split clips (a fixed draw), encoded once into ``cache``; None if the corpus has none."""
+        clips = [c for c in load_clips(data, "eval") if 2 <= c.frames <= MAX_FRAMES]
+        if not clips:
+            return None
+        rng = np.random.default_rng(0)
+        clips = [clips[i] for i in sorted(rng.choice(len(clips), min(n, len(clips)), replace=False))]
+        return cls(make_items(clips, encode_corpus(codec, clips, cache, codec_hash, log)))
+
+    @torch.no_grad()
+    def __call__(self, model: VoxtralTTS) -> dict[str, float]:
+        """Mean losses over the held-out clips (call with the model in eval mode: no dropout)."""
+        gen = torch.Generator().manual_seed(0)
+        totals: dict[str, float] = {}
+        n = 0
+        for chosen, refs in self.batches:
+            for k, v in tts_losses(model, Batch(model, chosen, refs), gen).items():
+                totals[k] = totals.get(k, 0.0) + float(v) * len(chosen)
+            n += len(chosen)
+        return {k: v / n for k, v in totals.items() if k != "adv_acc"}
 
 
 def set_residual_dropout(module: nn.Module, p: float) -> None:
@@ -258,9 +299,10 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
     codec_hash = file_hash(codec_dir / CODEC_FILE)
-    if init is not None and (init / CODES_FILE).is_file() and not (out / CODES_FILE).exists():
-        # the init run's encoded corpus (minutes per 10k clips); encode_corpus ignores it if its codec differs
-        write_atomic(out / CODES_FILE, lambda p: shutil.copyfile(init / CODES_FILE, p))
+    for name in (CODES_FILE, HELD_OUT_CODES_FILE):
+        if init is not None and (init / name).is_file() and not (out / name).exists():
+            # the init run's encoded corpus (minutes per 10k clips); encode_corpus ignores it if its codec differs
+            write_atomic(out / name, lambda p, name=name: shutil.copyfile(init / name, p))
 
     def read_corpus() -> tuple[dict[str, torch.Tensor], list[Item], dict[str, list[int]]]:
         clips = load_clips(data, "train")
@@ -297,7 +339,9 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout, "lr": lr}
-    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan)
+    held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
+    avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan,
+                    validate=None if held_out is None else lambda: held_out(model))
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

@@ -139,6 +139,25 @@ def test_the_card_states_the_models_sampling_defaults(tmp_path):
         assert f"- **Sampling defaults**: {words} guidance 1.5, temperature" in card
 
 
+def test_the_card_gives_the_tts_held_out_losses_when_the_run_measured_them(tmp_path):
+    import shutil
+
+    from engine.train.model_card import write_model_card
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
+    old = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 2.5, "semantic": 1.6})
+    card = write_model_card(model, tmp_path / "no-corpus", codec, old, None, 0.7).read_text(encoding="utf-8")
+    assert "- tts: 100 steps, final losses loss 2.500, semantic 1.600\n" in card and "held-out" not in card
+    new = _run(tmp_path / "tts2", 100, size="tiny", codec=str(codec), losses={"loss": 2.5, "semantic": 1.6},
+               held_out={"loss": 2.9, "semantic": 2.02})
+    card = write_model_card(model, tmp_path / "no-corpus", codec, new, None, 0.7).read_text(encoding="utf-8")
+    assert ("- tts: 100 steps, final losses loss 2.500, semantic 1.600; on held-out sentences (true input frames): "
+            "loss 2.900, semantic 2.020\n") in card
+
+
 def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
     import shutil
 

@@ -9,6 +9,7 @@ import torch
 
 from engine.train.codec_train import (ACOUSTIC_NOISE, CodecTrainer, load_trained_codec, phone_head_of, sample_batch,
                                       train_codec)
+from engine.train.checkpoint import read_run_state
 from engine.train.corpus import load_clips, read_plan
 from engine.train.tts_train import Batch, items_by_speaker, make_items, sample_items, train_tts, tts_losses
 
@@ -102,6 +103,11 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     train_tts(corpus, codec_run, run, 5, "tiny", threads=2, seed=0, log=logs.append, batch=8)
     train_tts(corpus, codec_run, run, 80, "tiny", threads=2, seed=0, export=model_dir, log=logs.append, batch=8)
     assert any("steps 5 -> 80" in line for line in logs)
+    # held-out sentences are scored at the start and at every checkpoint, and the curve spans both sittings
+    held = read_run_state(run)["extra"]
+    assert [h["step"] for h in held["held_out_history"]] == [0, 5, 80]
+    assert round(held["held_out"]["semantic"], 4) == held["held_out_history"][-1]["semantic"] != held["held_out_history"][0]["semantic"]
+    assert any(line.startswith("held-out at step 80: loss ") for line in logs)
 
     from safetensors.torch import load_file
 
@@ -143,8 +149,6 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model,
                   log=logs.append, batch=4, sample_steps=2)
     assert any("decoder:" in line and "steps 0 -> 40" in line for line in logs)
-    from engine.train.checkpoint import read_run_state
-
     assert read_run_state(decoder_run)["extra"]["sample_steps"] == 2  # the model card names it
     before_codec, after_codec = load_trained_codec(codec_run), load_trained_codec(decoder_run)
     before_sd, after_sd = before_codec.state_dict(), after_codec.state_dict()
