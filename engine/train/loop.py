@@ -43,6 +43,10 @@ def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> d
     return extra
 
 
+def _figures(losses: dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.4f}" for k, v in losses.items())
+
+
 def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], opt: torch.optim.Optimizer,
               losses_at: Callable[[np.random.Generator, torch.Generator], dict[str, torch.Tensor]],
               lr_at: Callable[[int, int], float], seed: int, extra: dict, log: Callable[[str], None],
@@ -65,13 +69,12 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
         losses = validate()
         for m in modules.values():
             m.train()
-        log(f"held-out at step {step}: " + " ".join(f"{k} {v:.4f}" for k, v in losses.items()))
-        if not history or history[-1]["step"] != step:
-            history.append({"step": step, **{k: round(v, 4) for k, v in losses.items()}})
+        log(f"held-out at step {step}: {_figures(losses)}")
+        history.append({"step": step, **{k: round(v, 4) for k, v in losses.items()}})
         return {"held_out": losses, "held_out_history": history}
 
-    if validate is not None and start < steps:
-        held_out(start)
+    if validate is not None and start < steps and not (history and history[-1]["step"] == start):
+        held_out(start)  # a resumed run's last checkpoint already holds this step's figures
     for m in modules.values():
         m.train()
     for step in range(start, steps):
@@ -87,7 +90,7 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
         opt.step()
         for k, v in losses.items():
             avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
-        progress.step(1, f"step {step + 1} " + " ".join(f"{k} {v:.4f}" for k, v in avg.items()))
+        progress.step(1, f"step {step + 1} {_figures(avg)}")
         if time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
             checked = held_out(step + 1) if validate is not None else {}
             save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, **checked})
