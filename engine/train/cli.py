@@ -40,6 +40,16 @@ def _flow_steps(text: str) -> int:
     return steps
 
 
+def _sentence_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
+    if not 0 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1000, got {text}")
+    return n
+
+
 def _layer_counts(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(n) for n in text.split(","))
@@ -97,6 +107,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                      help="residual dropout in the backbone while training (against memorising sentences)")
     tts.add_argument("--lr", type=_learning_rate, default=1e-3,
                      help="peak learning rate; lower it to continue a run (--init) on more data")
+    tts.add_argument("--listen", type=_sentence_count, default=None,
+                     help="held-out sentences each checkpoint reads aloud, scored by WER and similarity (default "
+                     "24, about a second each; 0: none)")
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -182,7 +195,8 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
-                  input_noise=args.input_noise, dropout=args.dropout, lr=args.lr)
+                  input_noise=args.input_noise, dropout=args.dropout, lr=args.lr,
+                  listen=args.listen)
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder

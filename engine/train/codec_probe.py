@@ -28,7 +28,7 @@ from engine.model_files import file_hash
 from engine.train import metrics
 from engine.train.codec_train import CODEC_CONFIG, CODEC_FILE, load_trained_codec
 from engine.train.corpus import load_clips
-from engine.train.evaluate import _audio
+from engine.train.renders import clip_audio
 from engine.train.scoring import Scorer
 
 GROUPS = {"f0 + voicing": slice(0, 2), "envelope": slice(2, 2 + world.ENVELOPE_DIMS),
@@ -111,7 +111,7 @@ def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = N
     with Scorer(workers) as scorer:
         for spk, metas in sorted(by_speaker.items()):
             for m in metas[:clips]:
-                audio = _audio(data, m)
+                audio = clip_audio(data, m)
                 embedding = metrics.speaker_embedding(audio)
                 for name, feats in probe_features(codec, world.analyze(audio)).items():
                     pending.setdefault(spk, {}).setdefault(name, []).append(

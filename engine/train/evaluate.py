@@ -23,33 +23,21 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from engine.api import ModelInfo, SamplingParams, SynthesisRequest
+from engine.api import ModelInfo
 from engine.atomic import write_text_atomic
 from engine.codec.interface import AudioCodec
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
 from engine.train.progress import count_of
+from engine.train.renders import clip_audio, render_at_defaults
 from engine.train.scoring import PendingCodecScores, PendingScores, Scorer, mean_of
 from engine.train.tts_train import REF_FRAMES
 
 if TYPE_CHECKING:
     from engine.engine import Engine
 
-SEED = 1234
 SPEED_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home."
-
-
-def _audio(data: Path, meta: dict) -> np.ndarray:
-    audio, _ = sf.read(str(data / meta["audio"]), dtype="float32")
-    return audio
-
-
-def _render(engine, text: str, voice: str, steps: int | None = None):
-    d = engine.info.default_params
-    params = SamplingParams(steps=steps or d.steps, guidance=d.guidance, temperature=d.temperature, seed=SEED,
-                            max_seconds=20.0, keep_trajectory=False)
-    return engine.render(SynthesisRequest(text, voice, params))
 
 
 def piper_speed(text: str) -> dict[str, float]:
@@ -78,10 +66,10 @@ print(json.dumps(best))
 
 
 def model_speed(engine) -> dict[str, float]:
-    _render(engine, "Warm up.", "default")
+    render_at_defaults(engine, "Warm up.", "default")
     best = None
     for _ in range(3):
-        done = _render(engine, SPEED_TEXT, "default")
+        done = render_at_defaults(engine, SPEED_TEXT, "default")
         seconds = len(done.audio) / done.sample_rate
         r = {"rtf": done.elapsed / seconds, "first_audio_s": done.first_audio_latency, "seconds": seconds}
         best = r if best is None or r["rtf"] < best["rtf"] else best
@@ -149,7 +137,7 @@ class _Evaluation:
         """The speaker embedding of a training voice's reference clip (its model voice's source); the
         voice, codec and steps sections all compare with it."""
         if spk not in self.embeddings:
-            self.embeddings[spk] = metrics.speaker_embedding(_audio(self.data, self.refs[spk]))
+            self.embeddings[spk] = metrics.speaker_embedding(clip_audio(self.data, self.refs[spk]))
         return self.embeddings[spk]
 
     def voices(self, wanted: list[str] | None, report: dict) -> list[np.ndarray]:
@@ -164,10 +152,10 @@ class _Evaluation:
             teacher = self.sentences(spk)
             texts = [m["spoken"] for m in teacher]
             reference = self.reference(spk)
-            renders = [_render(self.engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
+            renders = [render_at_defaults(self.engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
             if spk == DEFAULT_SPEAKER:
                 default_renders = renders
-            teacher_clips = self.scorer.clips([_audio(self.data, m) for m in teacher], reference)
+            teacher_clips = self.scorer.clips([clip_audio(self.data, m) for m in teacher], reference)
             self.teacher_scores.update(zip((m["clip"] for m in teacher), teacher_clips))
             pending[spk] = (self.scorer.score(renders, texts, reference), PendingScores(texts, teacher_clips))
             for i, a in enumerate(renders[:3]):
@@ -187,7 +175,7 @@ class _Evaluation:
         for spk in sorted(s for s in self.by_speaker if "~" not in s):
             reference = self.reference(spk) if spk in self.refs else None  # the held-out voice has no voice
             for m in self.sentences(spk, max(2, self.n // 3)):
-                a = _audio(self.data, m)
+                a = clip_audio(self.data, m)
                 decoded = codec.decode(codec.encode(a, 16000))[: len(a)]
                 scores = self.scorer.codec(a, decoded, reference, vocoder_alone, self.teacher_scores.get(m["clip"]))
                 pending.setdefault(spk, []).append((m["spoken"], scores))
@@ -201,14 +189,14 @@ class _Evaluation:
         codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
         sentences = self.sentences(spk, len(self.by_speaker[spk]))
         ref_meta, targets = sentences[-1], sentences[: self.n]
-        reference = _audio(self.data, ref_meta)
+        reference = clip_audio(self.data, ref_meta)
         self.engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
-        cloned = [_render(self.engine, m["spoken"], "clone").audio for m in targets]
-        default = default_renders or [_render(self.engine, m["spoken"], "default").audio for m in targets]
+        cloned = [render_at_defaults(self.engine, m["spoken"], "clone").audio for m in targets]
+        default = default_renders or [render_at_defaults(self.engine, m["spoken"], "default").audio for m in targets]
         ref = metrics.speaker_embedding(reference)
         clone_rows = self.scorer.clips(cloned, ref)
         default_sims = self.scorer.similarities(default[: len(targets)], ref)
-        teacher_sims = self.scorer.similarities([_audio(self.data, m) for m in targets[:-1]], ref)
+        teacher_sims = self.scorer.similarities([clip_audio(self.data, m) for m in targets[:-1]], ref)
         for i, a in enumerate(cloned[:3]):
             sf.write(str(self.out / f"clone-{spk}-{i}.wav"), a, self.info.sample_rate)
         rows = [f.result() for f in clone_rows]
@@ -220,7 +208,7 @@ class _Evaluation:
         """WER, similarity and DNSMOS of the default voice for each number of flow steps."""
         texts = [m["spoken"] for m in self.sentences(DEFAULT_SPEAKER, min(self.n, 15))]
         reference = self.reference(DEFAULT_SPEAKER)
-        pending = {str(steps): self.scorer.score([_render(self.engine, t, "default", steps).audio for t in texts],
+        pending = {str(steps): self.scorer.score([render_at_defaults(self.engine, t, "default", steps).audio for t in texts],
                                                  texts, reference) for steps in step_counts}
         table = {}
         for steps, p in pending.items():

@@ -190,6 +190,17 @@ def _losses(losses: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.3f}" for k, v in losses.items())
 
 
+READ_ALOUD = ("wer", "similarity")  # the free-running check's figures (engine.train.held_out_reading)
+
+
+def _held_out(figures: dict[str, float]) -> str:
+    """The TTS line's tail: the held-out losses (true input frames) and the held-out sentences read aloud."""
+    losses = {k: v for k, v in figures.items() if k not in READ_ALOUD}
+    read = {k: v for k, v in figures.items() if k in READ_ALOUD}
+    return ((f"; on held-out sentences (true input frames): {_losses(losses)}" if losses else "")
+            + (f"; held-out sentences read aloud (the run's codec, default sampling): {_losses(read)}" if read else ""))
+
+
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
                      scale: float, decoder_run: Path | None = None) -> Path:
     cfg = read_config(model)
@@ -258,8 +269,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
     lines += ["## Training (this machine: 2 CPU cores, no GPU)", "",
               f"- codec: {codec_state['step']} steps, final losses {_losses(codec_state['extra']['losses'])}",
               f"- tts: {tts_state['step']} steps, final losses {_losses(tts_state['extra']['losses'])}"
-              + (f"; on held-out sentences (true input frames): {_losses(tts_state['extra']['held_out'])}"
-                 if "held_out" in tts_state["extra"] else ""),
+              + _held_out(tts_state["extra"].get("held_out", {})),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):"
               + _base_model_note(codec_run, tts_run), "", "```bash",

@@ -288,13 +288,17 @@ def lr_schedule(peak: float = PEAK_LR):
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
-              input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR) -> dict[str, float]:
+              input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR, listen: int | None = None
+              ) -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
     new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt),
     or an exported model folder whose TTS does (e.g. the shipped model, fine-tuned on new data).
     ``input_noise`` scales the input-frame corruption shares (0: true frames only); ``dropout`` is the
     backbone's residual dropout during training (against memorising the training sentences); ``lr`` the
-    peak learning rate (lower it to continue a run with ``init`` on more data without undoing it)."""
+    peak learning rate (lower it to continue a run with ``init`` on more data without undoing it).
+    ``listen``: held-out sentences the checkpoints read aloud (``HeldOutReading``; None: its default, 0: none)."""
+    from engine.train.held_out_reading import READ_SENTENCES, SCRATCH_MODEL, HeldOutReading
+
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -340,8 +344,14 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout, "lr": lr}
     held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
+    reading = HeldOutReading.from_corpus(data, out / SCRATCH_MODEL, READ_SENTENCES if listen is None else listen)
+
+    def validate() -> dict[str, float]:
+        figures = held_out(model) if held_out is not None else {}
+        return figures | (reading(model, codec, corpus["codes"]) if reading is not None else {})
+
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan,
-                    validate=None if held_out is None else lambda: held_out(model))
+                    validate=None if held_out is None and reading is None else validate)
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

@@ -108,6 +108,9 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     assert [h["step"] for h in held["held_out_history"]] == [0, 5, 80]
     assert round(held["held_out"]["semantic"], 4) == held["held_out_history"][-1]["semantic"] != held["held_out_history"][0]["semantic"]
     assert any(line.startswith("held-out at step 80: loss ") for line in logs)
+    # ... and read aloud: the checkpoint's takes of the held-out sentences, heard by pocketsphinx
+    assert all(0.0 <= h["wer"] and -1.0 <= h["similarity"] <= 1.0 for h in held["held_out_history"])
+    assert any(" wer " in line and " similarity " in line for line in logs if line.startswith("held-out at step 80"))
 
     from safetensors.torch import load_file
 

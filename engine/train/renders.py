@@ -1,0 +1,32 @@
+"""What the evaluation stages read and render: a corpus clip's audio, and a take at the model's own
+default sampling settings with a fixed seed (so two runs of a check hear the same takes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soundfile as sf
+
+from engine.api import Done, SamplingParams, SynthesisRequest
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+SEED = 1234
+
+
+def clip_audio(data: Path, meta: dict) -> np.ndarray:
+    """A corpus clip's audio [n] at the corpus rate (16 kHz), from its metadata."""
+    audio, _ = sf.read(str(data / meta["audio"]), dtype="float32")
+    return audio
+
+
+def render_at_defaults(engine: "Engine", text: str, voice: str, steps: int | None = None, seed: int = SEED) -> Done:
+    """One take of ``text`` in ``voice`` at the model's default guidance and temperature (and its default
+    flow steps unless ``steps``), at most 20 s, no trajectories kept."""
+    d = engine.info.default_params
+    params = SamplingParams(steps=steps or d.steps, guidance=d.guidance, temperature=d.temperature, seed=seed,
+                            max_seconds=20.0, keep_trajectory=False)
+    return engine.render(SynthesisRequest(text, voice, params))
