@@ -50,6 +50,12 @@ def _sentence_count(text: str) -> int:
     return n
 
 
+def _add_listen(stage: argparse.ArgumentParser) -> None:
+    stage.add_argument("--listen", type=_sentence_count, default=None,
+                       help="held-out sentences each checkpoint reads aloud, scored by WER and similarity (default "
+                       "24, about a second each; 0: none)")
+
+
 def _layer_counts(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(n) for n in text.split(","))
@@ -107,9 +113,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                      help="residual dropout in the backbone while training (against memorising sentences)")
     tts.add_argument("--lr", type=_learning_rate, default=1e-3,
                      help="peak learning rate; lower it to continue a run (--init) on more data")
-    tts.add_argument("--listen", type=_sentence_count, default=None,
-                     help="held-out sentences each checkpoint reads aloud, scored by WER and similarity (default "
-                     "24, about a second each; 0: none)")
+    tts.add_argument("--self-feed", type=_share, default=0.0,
+                     help="share of input frames replaced by the model's own teacher-forced prediction of them "
+                     "(scheduled sampling against exposure bias; costs a forward pass per step; default 0)")
+    _add_listen(tts)
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -127,6 +134,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--decoder-layers", type=_layer_counts,
                      help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
                           "each at least the codec's own; the new layers start near the identity)")
+    _add_listen(dec)
     _add_card_parser(stages)
 
 
@@ -196,14 +204,15 @@ def run_train(args: argparse.Namespace) -> int:
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
                   input_noise=args.input_noise, dropout=args.dropout, lr=args.lr,
-                  listen=args.listen)
+                  listen=args.listen, self_feed=args.self_feed)
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder
 
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
                       args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
-                      decoder_layers=args.decoder_layers, sample_steps=args.sample_steps)
+                      decoder_layers=args.decoder_layers, sample_steps=args.sample_steps,
+                      listen=args.listen)
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

@@ -95,6 +95,30 @@ def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tenso
     return feat, delta
 
 
+HELD_OUT_CROPS = 48  # fixed crops of held-out clips scored at every checkpoint (a second or two)
+
+
+class HeldOutRoundTrip:
+    """The codec's round trip as inference runs it (encode, quantise, decode; no dither, no corrupted
+    crops) on fixed crops of the corpus's eval split, the held-out voice included: where the training loss
+    keeps falling and this one does not, the codec fits its training clips, not speech. Scored with the
+    default feature weights, so runs with different ``--low-envelope-weight`` compare."""
+
+    def __init__(self, clips: list[Clip], crops: int = HELD_OUT_CROPS) -> None:
+        self.feats, _ = sample_batch(clips, np.random.default_rng(0), batch=crops)  # [crops, 43, CROP_FRAMES * 16]
+
+    @classmethod
+    def from_corpus(cls, data: Path, crops: int = HELD_OUT_CROPS) -> "HeldOutRoundTrip | None":
+        clips = load_clips(data, "eval", exclude_held_out=False)
+        return cls(clips, crops) if clips else None
+
+    @torch.no_grad()
+    def __call__(self, codec: VoxtralCodec) -> dict[str, float]:
+        codes = codec.quantizer.encode(codec.encode_steps(self.feats))  # [crops, 1 + K, CROP_FRAMES]
+        feat, delta = feature_losses(codec, codec.quantizer.decode(codes), self.feats)
+        return {"feat": float(feat), "delta": float(delta)}
+
+
 class CodecTrainer(nn.Module):
     """The codec plus its training-only phone classifier."""
 
@@ -246,7 +270,9 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
 
     extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope, "acoustic_drop": acoustic_drop,
              "acoustic_noise": acoustic_noise}
-    avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan)
+    held_out = HeldOutRoundTrip.from_corpus(data)
+    avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan,
+                    validate=None if held_out is None else lambda: held_out(trainer.codec))
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)
     log(f"codec: exported {out / CODEC_FILE}")

@@ -18,14 +18,15 @@ import torch
 
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.model_files import file_hash
-from engine.nn.fsq import fsq_encode
 from engine.nn.tts_model import VoxtralTTS
 from engine.train.checkpoint import load_checkpoint, read_run_state
-from engine.train.codec_train import CODEC_FILE, export_codec, feature_losses, feature_weights, load_trained_codec
+from engine.train.codec_train import (CODEC_FILE, HeldOutRoundTrip, export_codec, feature_losses, feature_weights,
+                                      load_trained_codec)
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
-from engine.train.loop import cosine_lr, run_steps
+from engine.train.loop import cosine_lr, held_out_so_far, run_steps
 from engine.train.sizes import SAMPLING, tts_config
-from engine.train.tts_train import CODES_FILE, Batch, Item, encode_corpus, items_by_speaker, make_items, sample_items
+from engine.train.tts_train import (CODES_FILE, encode_corpus, items_by_speaker, make_items, own_predictions,
+                                   sample_items)
 
 CROP_FRAMES = 25
 BATCH = 12
@@ -37,25 +38,6 @@ def load_tts_run(run: Path, codec_cfg) -> VoxtralTTS:
     model = VoxtralTTS(tts_config(read_run_state(run)["extra"]["size"], codec_cfg))
     load_checkpoint(run, {"tts": model}, None)
     return model.eval()
-
-
-@torch.no_grad()
-def predicted_codes(tts: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], generator: torch.Generator,
-                    steps: int = SAMPLING.steps) -> list[torch.Tensor]:
-    """Teacher-forced TTS samples: for each item its codes [T, 1 + K] with the acoustic levels replaced
-    by the flow head's, drawn with ``steps`` flow steps at the default guidance and temperature."""
-    batch = Batch(tts, items, refs)
-    hidden = batch.gather(tts.backbone(batch.x), "ac")  # (sum T, D)
-    noise = torch.randn(hidden.shape[0], tts.cfg.acoustic_dim, generator=generator) * SAMPLING.temperature
-    x, _ = tts.acoustic_transformer.sample(hidden, noise, steps, SAMPLING.guidance)
-    levels = fsq_encode(x.clamp(-1, 1), tts.cfg.acoustic_levels)
-    out, start = [], 0
-    for it in items:
-        codes = it.codes.clone()
-        codes[:, 1:] = levels[start:start + len(codes)]
-        out.append(codes)
-        start += len(codes)
-    return out
 
 
 def grow_decoder(codec: VoxtralCodec, layers: tuple[int, ...]) -> VoxtralCodec:
@@ -79,12 +61,16 @@ def lr_at(step: int, total: int) -> float:
 
 def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
                   export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0,
-                  decoder_layers: tuple[int, ...] | None = None, sample_steps: int | None = None) -> dict[str, float]:
+                  decoder_layers: tuple[int, ...] | None = None, sample_steps: int | None = None,
+                  listen: int | None = None) -> dict[str, float]:
     """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
     codec run folder. ``export``: also write the model folder (this TTS with the new decoder).
     ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest.
     ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``).
-    ``sample_steps``: the flow steps the TTS's values are drawn with (None: the exported model's default)."""
+    ``sample_steps``: the flow steps the TTS's values are drawn with (None: the exported model's default).
+    ``listen``: held-out sentences each checkpoint reads aloud through the decoder (as ``train_tts``)."""
+    from engine.train.held_out_reading import READ_SENTENCES, SCRATCH_MODEL, HeldOutReading
+
     sample_steps = SAMPLING.steps if sample_steps is None else sample_steps
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
@@ -116,8 +102,8 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         starts = [int(rng.integers(0, len(it.codes) - CROP_FRAMES + 1)) for it in chosen]
         # the TTS samples only the clips whose crop decodes its values (the costly pass of a step)
         picked = [i for i in range(len(chosen)) if rng.random() < PREDICTED_SHARE]
-        predicted = dict(zip(picked, predicted_codes(tts, [chosen[i] for i in picked], [refs[i] for i in picked],
-                                                     gen, sample_steps))) if picked else {}
+        predicted = dict(zip(picked, own_predictions(tts, [chosen[i] for i in picked], [refs[i] for i in picked],
+                                                     gen, sample_steps, semantic=False))) if picked else {}
         latents, targets = [], []
         for i, (it, a) in enumerate(zip(chosen, starts)):
             crop = predicted.get(i, it.codes)[a:a + CROP_FRAMES]
@@ -128,8 +114,17 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
     extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope,
-             "decoder_layers": list(codec.cfg.decoder_transformer_lengths), "sample_steps": sample_steps}
-    avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log)
+             "decoder_layers": list(codec.cfg.decoder_transformer_lengths), "sample_steps": sample_steps,
+             **held_out_so_far(state)}
+    round_trip = HeldOutRoundTrip.from_corpus(data)
+    reading = HeldOutReading.from_corpus(data, out / SCRATCH_MODEL, READ_SENTENCES if listen is None else listen)
+
+    def validate() -> dict[str, float]:  # the decoder's round trip of held-out clips, and the TTS read through it
+        figures = round_trip(codec) if round_trip is not None else {}
+        return figures | (reading(tts, codec, codes) if reading is not None else {})
+
+    avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log,
+                    validate=None if round_trip is None and reading is None else validate)
     codec.eval()
     export_codec(out, codec)
     log(f"decoder: exported {out / CODEC_FILE}")

@@ -32,15 +32,19 @@ def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> d
     """What a run's checkpoints record besides the weights: its size, its corpus and the run it started
     from (kept on resume, so the model card can name every run in the chain and what it read), and
     its held-out losses so far."""
-    extra = {"size": size, "data": str(data)}
+    extra = {"size": size, "data": str(data), **held_out_so_far(state)}
     previous = (state or {}).get("extra", {})
-    if "held_out_history" in previous:  # the held-out curve spans sittings
-        extra["held_out_history"] = previous["held_out_history"]
     if previous.get("init"):  # a resumed run keeps what it started from
         extra |= {k: previous[k] for k in ("init", "init_model") if k in previous}
     elif init is not None:
         extra |= init_record(init)
     return extra
+
+
+def held_out_so_far(state: dict | None) -> dict:
+    """A resumed run's held-out curve, so that it spans sittings (empty for a new run)."""
+    previous = (state or {}).get("extra", {})
+    return {"held_out_history": previous["held_out_history"]} if "held_out_history" in previous else {}
 
 
 def _figures(losses: dict[str, float]) -> str:

@@ -142,6 +142,8 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                 line += f" --input-noise {state.get('extra', {}).get('input_noise', 0.0):g}"
                 if state.get("extra", {}).get("dropout"):
                     line += f" --dropout {state['extra']['dropout']:g}"
+                if state.get("extra", {}).get("self_feed"):
+                    line += f" --self-feed {state['extra']['self_feed']:g}"
                 if state.get("extra", {}).get("lr", PEAK_LR) != PEAK_LR:
                     line += f" --lr {state['extra']['lr']:g}"
             line += _low_envelope_flag(state)
@@ -183,7 +185,7 @@ def _decoder_line(decoder_run: Path | None) -> list[str]:
         return []
     state = read_run_state(decoder_run)
     return [f"- decoder fine-tuned on the TTS's acoustic values: {state['step']} steps, "
-            f"final losses {_losses(state['extra']['losses'])}"]
+            f"final losses {_losses(state['extra']['losses'])}" + _held_out(state, ROUND_TRIP)]
 
 
 def _losses(losses: dict[str, float]) -> str:
@@ -191,14 +193,17 @@ def _losses(losses: dict[str, float]) -> str:
 
 
 READ_ALOUD = ("wer", "similarity")  # the free-running check's figures (engine.train.held_out_reading)
+ROUND_TRIP = "round trip of held-out clips"
 
 
-def _held_out(figures: dict[str, float]) -> str:
-    """The TTS line's tail: the held-out losses (true input frames) and the held-out sentences read aloud."""
+def _held_out(state: dict, measured: str) -> str:
+    """A stage line's tail: its last held-out figures, the losses (``measured`` says on what) apart from the
+    held-out sentences read aloud."""
+    figures = state["extra"].get("held_out", {})
     losses = {k: v for k, v in figures.items() if k not in READ_ALOUD}
     read = {k: v for k, v in figures.items() if k in READ_ALOUD}
-    return ((f"; on held-out sentences (true input frames): {_losses(losses)}" if losses else "")
-            + (f"; held-out sentences read aloud (the run's codec, default sampling): {_losses(read)}" if read else ""))
+    return ((f"; {measured}: {_losses(losses)}" if losses else "")
+            + (f"; held-out sentences read aloud (default sampling): {_losses(read)}" if read else ""))
 
 
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
@@ -267,9 +272,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
                   "- Alignment: pocketsphinx 5 (BSD) with its en-us acoustic model and dictionary.",
                   "- The teachers' audio is not distributed; only these weights, which learned from it, are.", ""]
     lines += ["## Training (this machine: 2 CPU cores, no GPU)", "",
-              f"- codec: {codec_state['step']} steps, final losses {_losses(codec_state['extra']['losses'])}",
+              f"- codec: {codec_state['step']} steps, final losses {_losses(codec_state['extra']['losses'])}"
+              + _held_out(codec_state, ROUND_TRIP),
               f"- tts: {tts_state['step']} steps, final losses {_losses(tts_state['extra']['losses'])}"
-              + _held_out(tts_state["extra"].get("held_out", {})),
+              + _held_out(tts_state, "on held-out sentences (true input frames)"),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):"
               + _base_model_note(codec_run, tts_run), "", "```bash",

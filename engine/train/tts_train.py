@@ -33,7 +33,7 @@ from safetensors.torch import save_file
 from engine.atomic import write_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.model_files import file_hash
-from engine.nn.fsq import fsq_decode
+from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.nn.layers import TransformerBlock
 from engine.nn.tts_model import END, N_SPECIAL, VoxtralTTS
 from engine.phonemes import SYMBOLS
@@ -41,7 +41,7 @@ from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.loop import cosine_lr, run_extra, run_steps
-from engine.train.sizes import tts_config
+from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
 
 REF_FRAMES = 50  # 4 s of reference voice
@@ -145,7 +145,10 @@ class Batch:
     """Padded inputs and targets of a batch (see module doc for the layout)."""
 
     def __init__(self, model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor],
-                 corrupt: InputCorruption | None = None, generator: torch.Generator | None = None) -> None:
+                 corrupt: InputCorruption | None = None, generator: torch.Generator | None = None,
+                 fed: list[torch.Tensor] | None = None) -> None:
+        """``fed``: per item the raw codes [T, 1 + K] its input frames show (default: its own true codes;
+        the targets are always the true ones); ``corrupt`` then corrupts those."""
         cfg = model.cfg
         tok = cfg.tokens
         rows, self.sem_pos, self.sem_tgt, self.ac_pos, self.ac_tgt, self.adv_pos, self.adv_tgt = [], [], [], [], [], [], []
@@ -155,10 +158,11 @@ class Batch:
             prompt_text = text if corrupt is None else corrupt.prompt_text(it.units, generator).long() + tok.text_offset
             ids = model.prompt_ids(prompt_text.tolist(), voice.shape[0])
             x = model.embed_prompt(ids, voice)[0]  # (P, D)
+            shown = it.codes if fed is None else fed[b]
             if corrupt is None:
-                frames = model.audio_embeddings(it.codes.long() + N_SPECIAL)  # (T, D)
+                frames = model.audio_embeddings(shown.long() + N_SPECIAL)  # (T, D)
             else:
-                inputs, keep = corrupt(it.codes, generator)
+                inputs, keep = corrupt(shown, generator)
                 frames = model.audio_embeddings(inputs.long() + N_SPECIAL) * keep
             x = torch.cat([x, frames])
             p0, t = len(ids) - 1, len(it.codes)
@@ -180,6 +184,44 @@ class Batch:
     def gather(self, h: torch.Tensor, which: str) -> torch.Tensor:
         pos = getattr(self, f"{which}_pos")
         return torch.cat([h[b, p] for b, p in enumerate(pos)])
+
+
+@torch.no_grad()
+def own_predictions(model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], generator: torch.Generator,
+                    steps: int = SAMPLING.steps, semantic: bool = True) -> list[torch.Tensor]:
+    """Teacher-forced one-frame predictions: for each item its codes [T, 1 + K] with each frame as the model
+    draws it after the true frames before it: acoustic levels from the flow head (``steps`` flow steps, the
+    default guidance and temperature) and, if ``semantic``, the greedy semantic token (where that is not a
+    frame's token, e.g. END, the true one stays)."""
+    batch = Batch(model, items, refs)
+    h = model.backbone(batch.x)
+    hidden = batch.gather(h, "ac")  # (sum T, D)
+    noise = torch.randn(hidden.shape[0], model.cfg.acoustic_dim, generator=generator) * SAMPLING.temperature
+    x, _ = model.acoustic_transformer.sample(hidden, noise, steps, SAMPLING.guidance)
+    levels = fsq_encode(x.clamp(-1, 1), model.cfg.acoustic_levels)
+    tokens = model.acoustic_transformer.semantic_logits(hidden).argmax(-1) - N_SPECIAL if semantic else None
+    out, start = [], 0
+    for it in items:
+        codes = it.codes.clone()
+        n = len(codes)
+        codes[:, 1:] = levels[start:start + n]
+        if tokens is not None:
+            t = tokens[start:start + n]
+            codes[:, 0] = torch.where(t >= 0, t, codes[:, 0].long()).to(codes.dtype)
+        out.append(codes)
+        start += n
+    return out
+
+
+def self_fed(model: VoxtralTTS, items: list[Item], refs: list[torch.Tensor], share: float,
+             generator: torch.Generator) -> list[torch.Tensor]:
+    """Input codes with a ``share`` of each item's frames replaced by the model's own prediction of them
+    (parallel scheduled sampling: the model learns to go on from its own near misses, not only from
+    ``InputCorruption``'s imitation of them)."""
+    was_training = model.training
+    own = own_predictions(model.eval(), items, refs, generator)
+    model.train(was_training)
+    return [torch.where(torch.rand(len(o), 1, generator=generator) < share, o, it.codes) for it, o in zip(items, own)]
 
 
 def tts_losses(model: VoxtralTTS, batch: Batch, generator: torch.Generator) -> dict[str, torch.Tensor]:
@@ -288,15 +330,16 @@ def lr_schedule(peak: float = PEAK_LR):
 
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
-              input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR, listen: int | None = None
-              ) -> dict[str, float]:
+              input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR, listen: int | None = None,
+              self_feed: float = 0.0) -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
     new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt),
     or an exported model folder whose TTS does (e.g. the shipped model, fine-tuned on new data).
     ``input_noise`` scales the input-frame corruption shares (0: true frames only); ``dropout`` is the
     backbone's residual dropout during training (against memorising the training sentences); ``lr`` the
     peak learning rate (lower it to continue a run with ``init`` on more data without undoing it).
-    ``listen``: held-out sentences the checkpoints read aloud (``HeldOutReading``; None: its default, 0: none)."""
+    ``listen``: held-out sentences the checkpoints read aloud (``HeldOutReading``; None: its default, 0: none).
+    ``self_feed``: the share of input frames replaced by the model's own predictions (``self_fed``; 0: none)."""
     from engine.train.held_out_reading import READ_SENTENCES, SCRATCH_MODEL, HeldOutReading
 
     torch.set_num_threads(threads)
@@ -339,10 +382,11 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
 
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         chosen, refs = sample_items(corpus["items"], corpus["by_speaker"], rng, batch)
-        return tts_losses(model, Batch(model, chosen, refs, corrupt, gen), gen)
+        fed = self_fed(model, chosen, refs, self_feed, gen) if self_feed > 0 else None
+        return tts_losses(model, Batch(model, chosen, refs, corrupt, gen, fed), gen)
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
-             "dropout": dropout, "lr": lr}
+             "dropout": dropout, "lr": lr, "self_feed": self_feed}
     held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
     reading = HeldOutReading.from_corpus(data, out / SCRATCH_MODEL, READ_SENTENCES if listen is None else listen)
 

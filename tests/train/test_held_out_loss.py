@@ -1,4 +1,4 @@
-"""The TTS's held-out loss: eval-split sentences only, a fixed draw, the same figure every time."""
+"""The held-out figures of the training stages: eval-split clips only, a fixed draw, the same figure every time."""
 
 import torch
 
@@ -36,3 +36,19 @@ def test_held_out_loss_reads_only_unseen_sentences_of_training_voices_and_is_rep
     with torch.no_grad():  # a different model scores differently on the same clips
         model.acoustic_transformer.semantic_codebook_output.weight.mul_(2.0)
     assert held(model)["semantic"] != first["semantic"]
+
+
+def test_the_codec_round_trip_of_held_out_clips_is_fixed_and_leaves_the_codec_as_it_was(corpus):
+    from engine.train.codec_train import HeldOutRoundTrip
+
+    torch.manual_seed(0)
+    codec = VoxtralCodec(CODEC_SIZES["tiny"])
+    before = {k: v.clone() for k, v in codec.state_dict().items()}
+    held = HeldOutRoundTrip.from_corpus(corpus, crops=6)
+    first = held(codec)
+    assert set(first) == {"feat", "delta"} and all(v > 0 for v in first.values())
+    assert HeldOutRoundTrip.from_corpus(corpus, crops=6)(codec) == first  # the same crops, no dither
+    assert all(torch.equal(before[k], v) for k, v in codec.state_dict().items())  # no codebook update
+    with torch.no_grad():  # a different decoder scores differently on the same crops
+        next(p for n, p in codec.named_parameters() if n.startswith("decoder")).mul_(1.5)
+    assert held(codec)["feat"] != first["feat"]

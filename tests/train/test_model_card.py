@@ -160,7 +160,7 @@ def test_the_card_gives_the_tts_held_out_losses_when_the_run_measured_them(tmp_p
                 held_out={"loss": 2.9, "wer": 0.4125, "similarity": 0.8})
     card = write_model_card(model, tmp_path / "no-corpus", codec, read, None, 0.7).read_text(encoding="utf-8")
     assert ("- tts: 100 steps, final losses loss 2.500; on held-out sentences (true input frames): loss 2.900; "
-            "held-out sentences read aloud (the run's codec, default sampling): wer 0.412, similarity 0.800\n") in card
+            "held-out sentences read aloud (default sampling): wer 0.412, similarity 0.800\n") in card
 
 
 def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):

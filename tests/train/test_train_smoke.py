@@ -66,6 +66,9 @@ def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
     assert (run / "state.json").is_file() and json.loads((run / "state.json").read_text())["step"] == 8
     train_codec(corpus, run, 60, "tiny", threads=2, seed=0, log=logs.append, batch=8)
     assert any("steps 8 -> 60" in line for line in logs)  # resumed, not restarted
+    # the round trip of held-out clips is scored at the start of each sitting and at the end, and falls
+    history = read_run_state(run)["extra"]["held_out_history"]
+    assert [h["step"] for h in history] == [0, 8, 60] and history[-1]["feat"] < history[0]["feat"]
     assert any("ETA" in line and "loss" in line for line in logs)
     torch.manual_seed(0)
     fresh = CodecTrainer(load_trained_codec(run).cfg)
@@ -146,13 +149,18 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
 
     # the decoder fine-tune on the TTS's own acoustic values: encoder frozen, decoder loss down
     from engine.train.codec_train import feature_losses
-    from engine.train.decoder_train import CROP_FRAMES, predicted_codes, train_decoder
+    from engine.train.decoder_train import CROP_FRAMES, train_decoder
+    from engine.train.tts_train import own_predictions
 
     decoder_run, tuned_model = tmp_path / "decoder", tmp_path / "model-tuned"
     train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model,
                   log=logs.append, batch=4, sample_steps=2)
     assert any("decoder:" in line and "steps 0 -> 40" in line for line in logs)
     assert read_run_state(decoder_run)["extra"]["sample_steps"] == 2  # the model card names it
+    # each checkpoint scores the decoder's round trip of held-out clips and reads held-out sentences through it
+    last = read_run_state(decoder_run)["extra"]["held_out"]
+    assert set(last) == {"feat", "delta", "wer", "similarity"}
+    assert any(line.startswith("held-out at step 40: feat ") and " wer " in line for line in logs)
     before_codec, after_codec = load_trained_codec(codec_run), load_trained_codec(decoder_run)
     before_sd, after_sd = before_codec.state_dict(), after_codec.state_dict()
     assert all(torch.equal(before_sd[k], after_sd[k]) for k in before_sd if k.startswith(("encoder", "input_proj", "quantizer")))
@@ -160,9 +168,9 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     long_items = [it for it in chosen if len(it.codes) >= CROP_FRAMES][:4]
     long_refs = [r for it, r in zip(chosen, refs) if len(it.codes) >= CROP_FRAMES][:4]
     with torch.no_grad():
-        pred = predicted_codes(trained.eval(), long_items, long_refs, torch.Generator().manual_seed(0))
+        pred = own_predictions(trained.eval(), long_items, long_refs, torch.Generator().manual_seed(0), semantic=False)
         # the values are drawn with the steps asked for: the same noise integrated in 8 steps lands elsewhere
-        eight = predicted_codes(trained, long_items, long_refs, torch.Generator().manual_seed(0), steps=8)
+        eight = own_predictions(trained, long_items, long_refs, torch.Generator().manual_seed(0), steps=8, semantic=False)
         assert any(not torch.equal(a, b) for a, b in zip(pred, eight))
         latents = torch.stack([before_codec.quantizer.decode(p[:CROP_FRAMES].T[None].long())[0] for p in pred])
         clips_by_name = {c.name: c for c in load_clips(corpus, "train")}

@@ -6,7 +6,7 @@ import torch
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.nn.tts_model import N_SPECIAL, VoxtralTTS
 from engine.train.sizes import CODEC_SIZES, tts_config
-from engine.train.tts_train import Batch, InputCorruption, Item, set_residual_dropout
+from engine.train.tts_train import Batch, InputCorruption, Item, own_predictions, self_fed, set_residual_dropout
 
 
 def _codec() -> VoxtralCodec:
@@ -65,6 +65,44 @@ def test_batch_corrupts_inputs_only_and_no_corruption_means_true_frames():
     assert torch.equal(clean.x[0, voice], noisy.x[0, voice])  # the voice prompt stays clean
     assert not torch.equal(clean.x[0, text], noisy.x[0, text])  # the prompt's text does not
     assert not torch.equal(clean.x[0, p0 + 1:], noisy.x[0, p0 + 1:])  # nor do the fed-back frames
+
+
+def test_self_feeding_shows_the_models_own_frame_predictions_and_keeps_the_targets_true():
+    codec = _codec()
+    torch.manual_seed(0)
+    model = VoxtralTTS(tts_config("tiny", codec.cfg))
+    items = [Item(f"c{i}", "s", torch.arange(5), _codes(30 + i, codec.cfg, seed=i), torch.arange(30 + i) // 7)
+             for i in range(2)]
+    refs = [_codes(10, codec.cfg, seed=5)] * 2
+    own = own_predictions(model, items, refs, torch.Generator().manual_seed(0))
+    assert [o.shape for o in own] == [it.codes.shape for it in items]
+    size = codec.cfg.semantic_codebook_size
+    assert all(0 <= int(o[:, 0].min()) and int(o[:, 0].max()) < size for o in own)
+    assert any(not torch.equal(o[:, 0], it.codes[:, 0]) for o, it in zip(own, items))  # an untrained model errs
+    # the semantic token is the greedy prediction at each frame's position
+    batch = Batch(model, items, refs)
+    with torch.no_grad():
+        greedy = model.acoustic_transformer.semantic_logits(batch.gather(model.backbone(batch.x), "ac")).argmax(-1)
+    frame_token = greedy >= N_SPECIAL
+    assert torch.equal(torch.cat(own)[:, 0][frame_token], greedy[frame_token] - N_SPECIAL)
+    acoustic_only = own_predictions(model, items, refs, torch.Generator().manual_seed(0), semantic=False)
+    assert all(torch.equal(a[:, 0], it.codes[:, 0]) for a, it in zip(acoustic_only, items))
+    assert all(torch.equal(a[:, 1:], o[:, 1:]) for a, o in zip(acoustic_only, own))  # the same flow draws
+
+    model.train()
+    none = self_fed(model, items, refs, 0.0, torch.Generator().manual_seed(1))
+    assert all(torch.equal(f, it.codes) for f, it in zip(none, items)) and model.training
+    half = torch.cat(self_fed(model, items, refs, 0.5, torch.Generator().manual_seed(1)))
+    # the same generator draws the same flow noise first
+    true = torch.cat([it.codes for it in items])
+    pred = torch.cat(own_predictions(model, items, refs, torch.Generator().manual_seed(1)))
+    from_own = (half == pred).all(1) & ~(half == true).all(1)
+    assert ((half == true).all(1) | (half == pred).all(1)).all()  # whole frames, either true or the model's
+    assert 0.25 < from_own.float().mean().item() < 0.75
+    fed = Batch(model, items, refs, fed=self_fed(model, items, refs, 1.0, torch.Generator().manual_seed(1)))
+    assert torch.equal(torch.cat(fed.sem_tgt), torch.cat(batch.sem_tgt))  # the targets stay the true frames
+    assert torch.equal(torch.cat(fed.ac_tgt), torch.cat(batch.ac_tgt))
+    assert not torch.equal(fed.x, batch.x)
 
 
 def test_prompt_text_swaps_a_share_of_units_for_valid_ones():
