@@ -3,7 +3,7 @@ factor and time to first audio, for the shipped model and the tiny and ~20M-para
 on CPU and on CUDA when present. The parts are the ones generation runs: the lean backbone step and
 flow ODE (CUDA graphs on a GPU), and the codec with its vocoder.
 
-    python -m engine.bench [--models timbre-mini,tiny,20m] [--devices cpu,cuda] [--frames 60] [--steps 8]
+    python -m engine.bench [--models timbre-mini,tiny,20m] [--devices cpu,cuda] [--frames 60] [--steps N]
 """
 
 from __future__ import annotations
@@ -97,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="models by name or folder, or random configs of the architecture: " + ", ".join(SIZES))
     p.add_argument("--devices", default="cpu,cuda")
     p.add_argument("--frames", type=int, default=60)
-    p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--guidance", type=float, default=1.2)
+    p.add_argument("--steps", type=int, default=None, help="flow steps (default: each model's own default)")
+    p.add_argument("--guidance", type=float, default=None, help="guidance (default: each model's own default)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--profile", action="store_true", help="print the torch profiler's top ops per config")
     args = p.parse_args(argv)
     devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
     threads = apply_threads(args.threads)
-    print(f"torch {torch.__version__}, {threads} CPU threads, steps={args.steps}, guidance={args.guidance}")
+    print(f"torch {torch.__version__}, {threads} CPU threads")
     if "cuda" in args.devices and not torch.cuda.is_available():
         print("(no CUDA GPU here: CUDA rows skipped)")
-    header = (f"{'model':<12} {'params':>7} {'device':<6} {'dtype':<9} {'backbone':>9} {'head':>8} {'codec':>8} "
+    header = (f"{'model':<12} {'params':>7} {'device':<6} {'dtype':<9} {'steps':>5} {'backbone':>9} {'head':>8} {'codec':>8} "
               f"{'frame':>8} {'RTF':>7} {'first audio':>11}")
     print(header)
     print("-" * len(header))
@@ -118,13 +118,16 @@ def main(argv: list[str] | None = None) -> int:
                 engine = Engine(EngineConfig(model=model, device=dev, threads=args.threads))
                 info = engine.load()
                 engine.render(SynthesisRequest("warm up", params=SamplingParams(max_seconds=0.5, seed=0)))
-                ms = bench_components(engine, args.frames, args.steps, args.guidance)
-                rtf, first, _ = bench_end_to_end(engine, args.steps, args.guidance)
+                d = info.default_params
+                steps = args.steps or d.steps
+                guidance = d.guidance if args.guidance is None else args.guidance
+                ms = bench_components(engine, args.frames, steps, guidance)
+                rtf, first, _ = bench_end_to_end(engine, steps, guidance)
                 if args.profile:
-                    profile(engine, args.frames, args.steps, args.guidance)
+                    profile(engine, args.frames, steps, guidance)
                 frame_ms = sum(ms.values())
                 dtype = str(resolve_dtype("auto", engine.device)).removeprefix("torch.")
-                print(f"{name:<12} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {ms['backbone']:>7.2f}ms "
+                print(f"{name:<12} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {steps:>5} {ms['backbone']:>7.2f}ms "
                       f"{ms['head']:>6.2f}ms {ms['codec']:>6.2f}ms {frame_ms:>6.2f}ms {rtf:>7.3f} {first:>9.0f}ms")
     print(f"(per-frame medians of each part run alone; a frame is {FRAME_SECONDS * 1000:.0f} ms of audio; RTF and "
           "first audio from whole renders of one sentence, best of 3, with the codec overlapped where a core is spare)")

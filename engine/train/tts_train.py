@@ -15,6 +15,8 @@ a share of semantic tokens is swapped for one of the codec's nearest codebook en
 are jittered, and a few frames are blanked so the text stream has to carry the words. A share of the
 prompt's text units is swapped too (the aligned stream stays true): otherwise the model recognises a
 training sentence from its prompt and recalls its frames instead of reading the unit under the pointer.
+With ``self_feed`` a share of the input frames first becomes the model's own teacher-forced prediction of
+that frame (``self_fed``: parallel scheduled sampling), so it also sees its real near misses.
 """
 
 from __future__ import annotations
