@@ -103,8 +103,9 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     train_codec(corpus, codec_run, 20, "tiny", threads=2, seed=0, log=lambda *_: None, batch=8)
     run, model_dir = tmp_path / "tts", tmp_path / "model"
     logs = []
-    train_tts(corpus, codec_run, run, 5, "tiny", threads=2, seed=0, log=logs.append, batch=8)
-    train_tts(corpus, codec_run, run, 80, "tiny", threads=2, seed=0, export=model_dir, log=logs.append, batch=8)
+    train_tts(corpus, codec_run, run, 5, "tiny", threads=2, seed=0, log=logs.append, batch=8, listen=2)
+    train_tts(corpus, codec_run, run, 80, "tiny", threads=2, seed=0, export=model_dir, log=logs.append, batch=8,
+              listen=2)
     assert any("steps 5 -> 80" in line for line in logs)
     # held-out sentences are scored at the start and at every checkpoint, and the curve spans both sittings
     held = read_run_state(run)["extra"]
@@ -153,7 +154,7 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     from engine.train.tts_train import own_predictions
 
     decoder_run, tuned_model = tmp_path / "decoder", tmp_path / "model-tuned"
-    train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model,
+    train_decoder(corpus, codec_run, run, decoder_run, 40, threads=2, seed=0, export=tuned_model, listen=2,
                   log=logs.append, batch=4, sample_steps=2)
     assert any("decoder:" in line and "steps 0 -> 40" in line for line in logs)
     assert read_run_state(decoder_run)["extra"]["sample_steps"] == 2  # the model card names it
