@@ -161,6 +161,16 @@ def test_the_card_gives_the_tts_held_out_losses_when_the_run_measured_them(tmp_p
     card = write_model_card(model, tmp_path / "no-corpus", codec, read, None, 0.7).read_text(encoding="utf-8")
     assert ("- tts: 100 steps, final losses loss 2.500; on held-out sentences (true input frames): loss 2.900; "
             "held-out sentences read aloud (default sampling): wer 0.412, similarity 0.800\n") in card
+    # the codec's and the decoder stage's lines give their round trip of held-out clips (and the reading)
+    scored = _run(tmp_path / "codec2", 100, size="tiny", losses={"loss": 1.0}, held_out={"feat": 0.52, "delta": 0.44})
+    decoder = _run(tmp_path / "decoder", 50, losses={"loss": 0.7}, codec=str(scored), tts=str(tmp_path / "tts4"),
+                   held_out={"feat": 0.5, "wer": 0.6, "similarity": 0.8})
+    read2 = _run(tmp_path / "tts4", 100, size="tiny", codec=str(scored), losses={"loss": 2.5})
+    card = write_model_card(model, tmp_path / "no-corpus", scored, read2, None, 0.7, decoder).read_text(encoding="utf-8")
+    assert "- codec: 100 steps, final losses loss 1.000; round trip of held-out clips: feat 0.520, delta 0.440\n" in card
+    assert ("50 steps, final losses loss 0.700; round trip of held-out clips: feat 0.500; held-out sentences read "
+            "aloud (default sampling): wer 0.600, similarity 0.800\n") in card
+    assert "--self-feed" not in card
 
 
 def test_the_card_says_when_its_runs_trained_on_more_than_one_corpus(tmp_path):
