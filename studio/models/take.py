@@ -11,6 +11,7 @@ import numpy as np
 from engine import __version__
 from engine.api import Done, Frame, SamplingParams
 from studio.models.peaks import PeakPyramid
+from studio.models.wording import count_of
 
 PCM_24_SCALE = float(2**23)
 
@@ -63,8 +64,7 @@ class Take:
     @property
     def label(self) -> str:
         p = self.params
-        steps = f"{p.steps} step" + ("" if p.steps == 1 else "s")
-        return f"take {self.number} · seed {self.seed} · {steps} · α {p.guidance:g} · {self.duration:.2f} s"
+        return f"take {self.number} · seed {self.seed} · {count_of(p.steps, 'step')} · α {p.guidance:g} · {self.duration:.2f} s"
 
     @property
     def peaks(self) -> PeakPyramid:

@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from studio.models.editing import ProjectEditor
 from studio.models.project import split_paragraphs
 from studio.models.selection import Selection
+from studio.models.wording import count_of
 
 EDIT_DEBOUNCE_MS = 250
 MAX_SCRIPT_BYTES = 2_000_000
@@ -225,7 +226,7 @@ class ScriptPanel(QtWidgets.QWidget):
             for i, p in enumerate(self.project.paragraphs, start=1):
                 state = self.state_of(p.id)
                 detail = f"{self.progress[p.id]}%" if state == "rendering" and p.id in self.progress else state
-                takes = f" · {len(p.takes)} take{'s' if len(p.takes) != 1 else ''}" if p.takes else ""
+                takes = f" · {count_of(len(p.takes), 'take')}" if p.takes else ""
                 snippet = p.text if len(p.text) <= 60 else p.text[:57] + "…"
                 item = QtWidgets.QListWidgetItem(f"¶{i} [{detail}{takes}] {snippet}")
                 item.setData(QtCore.Qt.UserRole, p.id)
