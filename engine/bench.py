@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__}, {threads} CPU threads")
     if "cuda" in args.devices and not torch.cuda.is_available():
         print("(no CUDA GPU here: CUDA rows skipped)")
-    header = (f"{'model':<12} {'params':>7} {'device':<6} {'dtype':<9} {'steps':>5} {'backbone':>9} {'head':>8} {'codec':>8} "
-              f"{'frame':>8} {'RTF':>7} {'first audio':>11}")
+    header = (f"{'model':<12} {'params':>7} {'device':<6} {'dtype':<9} {'steps':>5} {'backbone':>9} {'head':>8} "
+              f"{'codec':>8} {'frame':>8} {'RTF':>7} {'first audio':>11}")
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                     profile(engine, args.frames, steps, guidance)
                 frame_ms = sum(ms.values())
                 dtype = str(resolve_dtype("auto", engine.device)).removeprefix("torch.")
-                print(f"{name:<12} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {steps:>5} {ms['backbone']:>7.2f}ms "
-                      f"{ms['head']:>6.2f}ms {ms['codec']:>6.2f}ms {frame_ms:>6.2f}ms {rtf:>7.3f} {first:>9.0f}ms")
+                print(f"{name:<12} {info.parameters / 1e6:>6.1f}M {dev:<6} {dtype:<9} {steps:>5} "
+                      f"{ms['backbone']:>7.2f}ms {ms['head']:>6.2f}ms {ms['codec']:>6.2f}ms {frame_ms:>6.2f}ms "
+                      f"{rtf:>7.3f} {first:>9.0f}ms")
     print(f"(per-frame medians of each part run alone; a frame is {FRAME_SECONDS * 1000:.0f} ms of audio; RTF and "
           "first audio from whole renders of one sentence, best of 3, with the codec overlapped where a core is spare)")
     return 0

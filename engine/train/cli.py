@@ -27,27 +27,26 @@ _learning_rate = _bounded(lambda v: 0.0 < v <= 0.01, "(0, 0.01]")
 _weight = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
 
 
+def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``lo`` to ``hi``."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
+        return n
+    return parse
+
+
+_sentence_count = _whole_number(0, 1000)
+
+
 def _flow_steps(text: str) -> int:
     from engine.api import SamplingParams
 
-    lo, hi = SamplingParams.STEPS_RANGE
-    try:
-        steps = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
-    if not lo <= steps <= hi:
-        raise argparse.ArgumentTypeError(f"must be from {lo} to {hi}, got {text}")
-    return steps
-
-
-def _sentence_count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
-    if not 0 <= n <= 1000:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1000, got {text}")
-    return n
+    return _whole_number(*SamplingParams.STEPS_RANGE)(text)
 
 
 def _add_listen(stage: argparse.ArgumentParser) -> None:

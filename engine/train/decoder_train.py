@@ -23,7 +23,7 @@ from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.codec_train import (CODEC_FILE, HeldOutRoundTrip, export_codec, feature_losses, feature_weights,
                                       load_trained_codec)
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
-from engine.train.loop import cosine_lr, held_out_so_far, run_steps
+from engine.train.loop import cosine_lr, held_out_checks, held_out_so_far, run_steps
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_train import (CODES_FILE, encode_corpus, items_by_speaker, make_items, own_predictions,
                                    sample_items)
@@ -69,7 +69,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``).
     ``sample_steps``: the flow steps the TTS's values are drawn with (None: the exported model's default).
     ``listen``: held-out sentences each checkpoint reads aloud through the decoder (as ``train_tts``)."""
-    from engine.train.held_out_reading import READ_SENTENCES, SCRATCH_MODEL, HeldOutReading
+    from engine.train.held_out_reading import HeldOutReading
 
     sample_steps = SAMPLING.steps if sample_steps is None else sample_steps
     torch.set_num_threads(threads)
@@ -117,14 +117,11 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
              "decoder_layers": list(codec.cfg.decoder_transformer_lengths), "sample_steps": sample_steps,
              **held_out_so_far(state)}
     round_trip = HeldOutRoundTrip.from_corpus(data)
-    reading = HeldOutReading.from_corpus(data, out / SCRATCH_MODEL, READ_SENTENCES if listen is None else listen)
-
-    def validate() -> dict[str, float]:  # the decoder's round trip of held-out clips, and the TTS read through it
-        figures = round_trip(codec) if round_trip is not None else {}
-        return figures | (reading(tts, codec, codes) if reading is not None else {})
-
-    avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log,
-                    validate=None if round_trip is None and reading is None else validate)
+    reading = HeldOutReading.from_corpus(data, out, listen)
+    # the decoder's round trip of held-out clips, and the TTS read through it
+    validate = held_out_checks(None if round_trip is None else lambda: round_trip(codec),
+                               None if reading is None else lambda: reading(tts, codec, codes))
+    avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log, validate=validate)
     codec.eval()
     export_codec(out, codec)
     log(f"decoder: exported {out / CODEC_FILE}")

@@ -152,7 +152,8 @@ class _Evaluation:
             teacher = self.sentences(spk)
             texts = [m["spoken"] for m in teacher]
             reference = self.reference(spk)
-            renders = [render_at_defaults(self.engine, t, voice).audio for t in texts]  # the pool scores the last voice meanwhile
+            # the pool scores the last voice meanwhile
+            renders = [render_at_defaults(self.engine, t, voice).audio for t in texts]
             if spk == DEFAULT_SPEAKER:
                 default_renders = renders
             teacher_clips = self.scorer.clips([clip_audio(self.data, m) for m in teacher], reference)
@@ -208,8 +209,8 @@ class _Evaluation:
         """WER, similarity and DNSMOS of the default voice for each number of flow steps."""
         texts = [m["spoken"] for m in self.sentences(DEFAULT_SPEAKER, min(self.n, 15))]
         reference = self.reference(DEFAULT_SPEAKER)
-        pending = {str(steps): self.scorer.score([render_at_defaults(self.engine, t, "default", steps).audio for t in texts],
-                                                 texts, reference) for steps in step_counts}
+        pending = {str(steps): self.scorer.score([render_at_defaults(self.engine, t, "default", steps).audio
+                                                  for t in texts], texts, reference) for steps in step_counts}
         table = {}
         for steps, p in pending.items():
             table[steps] = p.result()

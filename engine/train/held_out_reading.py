@@ -33,13 +33,15 @@ class HeldOutReading:
     """A fixed draw of eval-split clips (training voices only) and their voices' reference embeddings."""
 
     data: Path
-    scratch: Path
+    scratch: Path  # the model folder each check exports to
     clips: list[dict]  # eval clip metadata, in reading order
     references: dict[str, np.ndarray]  # speaker -> embedding [256] of its reference clip
 
     @classmethod
-    def from_corpus(cls, data: Path, scratch: Path, n: int = READ_SENTENCES) -> "HeldOutReading | None":
-        """Up to ``n`` eval clips of speakers that get a built-in voice; None if ``n`` is 0 or there are none."""
+    def from_corpus(cls, data: Path, run: Path, n: int | None = None) -> "HeldOutReading | None":
+        """Up to ``n`` (None: READ_SENTENCES) eval clips of speakers that get a built-in voice, the model
+        exported to ``run``/SCRATCH_MODEL; None if ``n`` is 0 or there are no such clips."""
+        n = READ_SENTENCES if n is None else n
         refs = reference_clips(data)
         clips = [c.meta for c in load_clips(data, "eval") if c.meta["speaker"] in refs and c.meta["warp"] is None]
         if n <= 0 or not clips:
@@ -47,7 +49,8 @@ class HeldOutReading:
         rng = np.random.default_rng(0)
         chosen = [clips[i] for i in sorted(rng.choice(len(clips), min(n, len(clips)), replace=False))]
         speakers = sorted({m["speaker"] for m in chosen})
-        return cls(data, scratch, chosen, {s: metrics.speaker_embedding(clip_audio(data, refs[s])) for s in speakers})
+        embeddings = {s: metrics.speaker_embedding(clip_audio(data, refs[s])) for s in speakers}
+        return cls(data, run / SCRATCH_MODEL, chosen, embeddings)
 
     def __call__(self, model: VoxtralTTS, codec: VoxtralCodec, codes: dict[str, torch.Tensor]) -> dict[str, float]:
         """``wer`` over the sentences and mean ``similarity`` of the takes to their voices' reference clips.

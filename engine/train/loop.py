@@ -47,6 +47,15 @@ def held_out_so_far(state: dict | None) -> dict:
     return {"held_out_history": previous["held_out_history"]} if "held_out_history" in previous else {}
 
 
+def held_out_checks(*checks: Callable[[], dict[str, float]] | None) -> Callable[[], dict[str, float]] | None:
+    """``run_steps``'s ``validate`` from a stage's held-out checks (None: a check the stage does not have):
+    their figures in one dict, or None if there is no check at all."""
+    present = [c for c in checks if c is not None]
+    if not present:
+        return None
+    return lambda: {k: v for check in present for k, v in check().items()}
+
+
 def _figures(losses: dict[str, float]) -> str:
     return " ".join(f"{k} {v:.4f}" for k, v in losses.items())
 

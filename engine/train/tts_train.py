@@ -42,7 +42,7 @@ from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.loop import cosine_lr, run_extra, run_steps
+from engine.train.loop import cosine_lr, held_out_checks, run_extra, run_steps
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
 
@@ -342,7 +342,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     peak learning rate (lower it to continue a run with ``init`` on more data without undoing it).
     ``listen``: held-out sentences the checkpoints read aloud (``HeldOutReading``; None: its default, 0: none).
     ``self_feed``: the share of input frames replaced by the model's own predictions (``self_fed``; 0: none)."""
-    from engine.train.held_out_reading import READ_SENTENCES, SCRATCH_MODEL, HeldOutReading
+    from engine.train.held_out_reading import HeldOutReading
 
     torch.set_num_threads(threads)
     codec = load_trained_codec(codec_dir)
@@ -390,14 +390,11 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout, "lr": lr, "self_feed": self_feed}
     held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
-    reading = HeldOutReading.from_corpus(data, out / SCRATCH_MODEL, READ_SENTENCES if listen is None else listen)
-
-    def validate() -> dict[str, float]:
-        figures = held_out(model) if held_out is not None else {}
-        return figures | (reading(model, codec, corpus["codes"]) if reading is not None else {})
-
+    reading = HeldOutReading.from_corpus(data, out, listen)
+    validate = held_out_checks(None if held_out is None else lambda: held_out(model),
+                               None if reading is None else lambda: reading(model, codec, corpus["codes"]))
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan,
-                    validate=None if held_out is None and reading is None else validate)
+                    validate=validate)
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

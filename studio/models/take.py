@@ -64,7 +64,8 @@ class Take:
     @property
     def label(self) -> str:
         p = self.params
-        return f"take {self.number} · seed {self.seed} · {count_of(p.steps, 'step')} · α {p.guidance:g} · {self.duration:.2f} s"
+        return (f"take {self.number} · seed {self.seed} · {count_of(p.steps, 'step')} · α {p.guidance:g} · "
+                f"{self.duration:.2f} s")
 
     @property
     def peaks(self) -> PeakPyramid:

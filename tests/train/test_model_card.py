@@ -166,8 +166,10 @@ def test_the_card_gives_the_tts_held_out_losses_when_the_run_measured_them(tmp_p
     decoder = _run(tmp_path / "decoder", 50, losses={"loss": 0.7}, codec=str(scored), tts=str(tmp_path / "tts4"),
                    held_out={"feat": 0.5, "wer": 0.6, "similarity": 0.8})
     read2 = _run(tmp_path / "tts4", 100, size="tiny", codec=str(scored), losses={"loss": 2.5})
-    card = write_model_card(model, tmp_path / "no-corpus", scored, read2, None, 0.7, decoder).read_text(encoding="utf-8")
-    assert "- codec: 100 steps, final losses loss 1.000; round trip of held-out clips: feat 0.520, delta 0.440\n" in card
+    card = write_model_card(model, tmp_path / "no-corpus", scored, read2, None, 0.7, decoder)
+    card = card.read_text(encoding="utf-8")
+    assert ("- codec: 100 steps, final losses loss 1.000; round trip of held-out clips: feat 0.520, "
+            "delta 0.440\n") in card
     assert ("50 steps, final losses loss 0.700; round trip of held-out clips: feat 0.500; held-out sentences read "
             "aloud (default sampling): wer 0.600, similarity 0.800\n") in card
     assert "--self-feed" not in card

@@ -171,7 +171,8 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     with torch.no_grad():
         pred = own_predictions(trained.eval(), long_items, long_refs, torch.Generator().manual_seed(0), semantic=False)
         # the values are drawn with the steps asked for: the same noise integrated in 8 steps lands elsewhere
-        eight = own_predictions(trained, long_items, long_refs, torch.Generator().manual_seed(0), steps=8, semantic=False)
+        eight = own_predictions(trained, long_items, long_refs, torch.Generator().manual_seed(0), steps=8,
+                                semantic=False)
         assert any(not torch.equal(a, b) for a, b in zip(pred, eight))
         latents = torch.stack([before_codec.quantizer.decode(p[:CROP_FRAMES].T[None].long())[0] for p in pred])
         clips_by_name = {c.name: c for c in load_clips(corpus, "train")}
