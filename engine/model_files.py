@@ -189,13 +189,13 @@ def save_model(folder: Path, cfg: ModelConfig, tts: VoxtralTTS, codec: VoxtralCo
                voices: dict[str, torch.Tensor] | None = None) -> None:
     """Write a model folder (atomic per file). The codec is saved with weight norm unfolded."""
     folder.mkdir(parents=True, exist_ok=True)
-    state = {f"tts.{k}": v.detach().float().contiguous() for k, v in tts.state_dict().items()}
-    state.update({f"codec.{k}": v.detach().float().contiguous() for k, v in codec.state_dict().items()})
+    state = {f"tts.{k}": v.detach().float().cpu().contiguous() for k, v in tts.state_dict().items()}
+    state.update({f"codec.{k}": v.detach().float().cpu().contiguous() for k, v in codec.state_dict().items()})
     write_atomic(folder / WEIGHTS_NAME, lambda p: save_file(state, str(p), metadata={"format_version": "1"}))
     write_text_atomic(folder / CONFIG_NAME, json.dumps(to_dict(cfg), indent=2) + "\n")
     if voices:
         (folder / VOICES_DIR).mkdir(exist_ok=True)
         for name, codes in voices.items():
             write_atomic(folder / VOICES_DIR / f"{name}.safetensors",
-                         lambda p, c=codes: save_file({"codes": c.long().contiguous()}, str(p),
+                         lambda p, c=codes: save_file({"codes": c.long().cpu().contiguous()}, str(p),
                                                       metadata={"format_version": "1"}))

@@ -110,13 +110,14 @@ class VoxtralTTS(nn.Module):
         dev = self.tok_embeddings.weight.device
         idt = torch.tensor(ids, dtype=torch.long, device=dev)
         emb = self.tok_embeddings(idt)
-        slots = (idt == self.cfg.tokens.audio).nonzero().flatten()
+        # the slots from the id list, not the device tensor: no GPU sync, and no data-dependent shape
+        slots = [i for i, t in enumerate(ids) if t == self.cfg.tokens.audio]
         n = 0 if voice_rows is None else voice_rows.shape[0]
         if len(slots) != n:
             raise ValueError(f"prompt has {len(slots)} [AUDIO] slots for {n} voice rows")
         if n:
             emb = emb.clone()
-            emb[slots] = voice_rows.to(emb.dtype)
+            emb[torch.tensor(slots, device=dev)] = voice_rows.to(emb.dtype)
         return emb[None]
 
     # ---- generation ---------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 
 DEFAULT_DATA = "data/corpus"
 DEFAULT_RUNS = "data/runs"
+SIZES = ("mini", "base", "tiny")  # engine.train.sizes.SIZES, without importing torch for the plain CLI
+SIZE_HELP = "mini (the built-in model; two CPU cores), base (about 8x larger: for a GPU) or tiny (tests)"
 LOW_ENVELOPE_HELP = "loss weight of the WORLD envelope's first 10 dimensions, which carry the words (default 1)"
 
 
@@ -55,6 +57,12 @@ def _add_listen(stage: argparse.ArgumentParser) -> None:
                        "24, about a second each; 0: none)")
 
 
+def _add_device(stage: argparse.ArgumentParser) -> None:
+    stage.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")
+    stage.add_argument("--batch", type=_whole_number(1, 4096), help="clips per step (default: the stage's own; raise "
+                       "it on a GPU)")
+
+
 def _layer_counts(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(n) for n in text.split(","))
@@ -83,7 +91,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     codec.add_argument("--data", default=DEFAULT_DATA)
     codec.add_argument("--out", default=f"{DEFAULT_RUNS}/codec")
     codec.add_argument("--steps", type=int, default=6000)
-    codec.add_argument("--size", default="mini", help="mini or tiny (tests)")
+    codec.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
     codec.add_argument("--threads", type=int, default=2)
     codec.add_argument("--seed", type=int, default=0)
     codec.add_argument("--init", help="start a new run from this codec run folder, or from the codec of this model "
@@ -93,13 +101,14 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                        "values zeroed, so that the words come from the semantic token (default 0.3)")
     codec.add_argument("--acoustic-noise", type=_share, help="share of training crops decoded with noised acoustic "
                        "values (default 0.2)")
+    _add_device(codec)
 
     tts = stages.add_parser("tts", help="train the TTS model on the codec's frames")
     tts.add_argument("--data", default=DEFAULT_DATA)
     tts.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
     tts.add_argument("--out", default=f"{DEFAULT_RUNS}/tts")
     tts.add_argument("--steps", type=int, default=20000)
-    tts.add_argument("--size", default="mini", help="mini or tiny (tests)")
+    tts.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
@@ -116,6 +125,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                      help="share of input frames replaced by the model's own teacher-forced prediction of them "
                      "(scheduled sampling against exposure bias; costs a forward pass per step; default 0)")
     _add_listen(tts)
+    _add_device(tts)
 
     dec = stages.add_parser("decoder", help="fine-tune the codec's decoder on the trained TTS's acoustic values")
     dec.add_argument("--data", default=DEFAULT_DATA)
@@ -134,6 +144,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                      help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
                           "each at least the codec's own; the new layers start near the identity)")
     _add_listen(dec)
+    _add_device(dec)
     _add_card_parser(stages)
 
 
@@ -181,6 +192,11 @@ def run_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _placement(args: argparse.Namespace) -> dict:
+    """A stage's ``device`` and, where given, ``batch`` keyword arguments."""
+    return {"device": args.device} | ({"batch": args.batch} if args.batch is not None else {})
+
+
 def run_train(args: argparse.Namespace) -> int:
     if args.stage == "data":
         from engine.train.data import Plan, make_corpus
@@ -195,7 +211,8 @@ def run_train(args: argparse.Namespace) -> int:
 
         shares = {k: getattr(args, k) for k in ("acoustic_drop", "acoustic_noise") if getattr(args, k) is not None}
         train_codec(Path(args.data), Path(args.out), args.steps, args.size, args.threads, args.seed,
-                    init=Path(args.init) if args.init else None, low_envelope=args.low_envelope_weight, **shares)
+                    init=Path(args.init) if args.init else None, low_envelope=args.low_envelope_weight,
+                    **shares, **_placement(args))
         return 0
     if args.stage == "tts":
         from engine.train.tts_train import train_tts
@@ -203,7 +220,7 @@ def run_train(args: argparse.Namespace) -> int:
         train_tts(Path(args.data), Path(args.codec), Path(args.out), args.steps, args.size, args.threads, args.seed,
                   Path(args.export) if args.export else None, init=Path(args.init) if args.init else None,
                   input_noise=args.input_noise, dropout=args.dropout, lr=args.lr,
-                  listen=args.listen, self_feed=args.self_feed)
+                  listen=args.listen, self_feed=args.self_feed, **_placement(args))
         return 0
     if args.stage == "decoder":
         from engine.train.decoder_train import train_decoder
@@ -211,7 +228,7 @@ def run_train(args: argparse.Namespace) -> int:
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
                       args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
                       decoder_layers=args.decoder_layers, sample_steps=args.sample_steps,
-                      listen=args.listen)
+                      listen=args.listen, **_placement(args))
         return 0
     if args.stage == "card":
         from engine.train.export import write_presets

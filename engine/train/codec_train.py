@@ -32,7 +32,7 @@ from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.loop import cosine_lr, run_extra, run_steps
+from engine.train.loop import cosine_lr, describe_device, run_extra, run_steps, training_device
 from engine.train.sizes import CODEC_SIZES
 
 CROP_FRAMES = 24
@@ -114,8 +114,9 @@ class HeldOutRoundTrip:
 
     @torch.no_grad()
     def __call__(self, codec: VoxtralCodec) -> dict[str, float]:
-        codes = codec.quantizer.encode(codec.encode_steps(self.feats))  # [crops, 1 + K, CROP_FRAMES]
-        feat, delta = feature_losses(codec, codec.quantizer.decode(codes), self.feats)
+        feats = self.feats.to(codec.feature_mean.device)
+        codes = codec.quantizer.encode(codec.encode_steps(feats))  # [crops, 1 + K, CROP_FRAMES]
+        feat, delta = feature_losses(codec, codec.quantizer.decode(codes), feats)
         return {"feat": float(feat), "delta": float(delta)}
 
 
@@ -145,8 +146,9 @@ class CodecTrainer(nn.Module):
         a = torch.tanh(latent[:, sd:])
         hard = fsq_decode(fsq_encode(a.detach(), levels), levels)
         a_hard = a + (hard - a).detach()
-        a_dither = a + (torch.rand(a.shape, generator=generator) - 0.5) * (2.0 / (levels - 1))
-        mode = torch.rand(a.shape[0], 1, 1, generator=generator)
+        # random draws on the CPU generator (the same on every device), then moved to the latent's device
+        a_dither = a + (torch.rand(a.shape, generator=generator).to(a) - 0.5) * (2.0 / (levels - 1))
+        mode = torch.rand(a.shape[0], 1, 1, generator=generator).to(a)
         a_q = torch.where(mode < 0.6, a_hard, torch.where(mode < 0.8, a_dither, a))
         a_q = corrupt_acoustic(a_q, self.acoustic_drop, self.acoustic_noise, generator)
         return torch.cat([sem_st, a_q], dim=1), ids, commit
@@ -162,7 +164,7 @@ class CodecTrainer(nn.Module):
         dead = vq.cluster_usage < 0.03
         if dead.any():
             pick = torch.randint(0, flat.shape[0], (int(dead.sum()),), generator=generator)
-            vq.embedding_sum[dead] = flat[pick]
+            vq.embedding_sum[dead] = flat[pick.to(flat.device)]
             vq.cluster_usage[dead] = 1.0
 
     def phone_loss(self, semantic: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
@@ -186,9 +188,9 @@ def corrupt_acoustic(a: torch.Tensor, drop: float = ACOUSTIC_DROP, noise: float 
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """a [B, K, T] acoustic values -> the same with a ``drop`` share of the crops zeroed (FSQ's middle
     level) and a ``noise`` share noised; gradients flow through the kept values."""
-    draw = torch.rand(a.shape[0], 1, 1, generator=generator)
-    sigma = torch.rand(a.shape[0], 1, 1, generator=generator) * ACOUSTIC_NOISE_MAX
-    noisy = a + torch.randn(a.shape, generator=generator) * sigma
+    draw = torch.rand(a.shape[0], 1, 1, generator=generator).to(a)
+    sigma = torch.rand(a.shape[0], 1, 1, generator=generator).to(a) * ACOUSTIC_NOISE_MAX
+    noisy = a + torch.randn(a.shape, generator=generator).to(a) * sigma
     out = torch.where(draw < drop + noise, noisy, a)
     return torch.where(draw < drop, torch.zeros_like(a), out)
 
@@ -202,7 +204,7 @@ def export_codec(folder: Path, codec: VoxtralCodec) -> None:
 
     from engine.atomic import write_atomic, write_text_atomic
 
-    state = {k: v.detach().float().contiguous() for k, v in codec.state_dict().items()}
+    state = {k: v.detach().float().cpu().contiguous() for k, v in codec.state_dict().items()}
     write_atomic(folder / CODEC_FILE, lambda p: save_file(state, str(p), metadata={"format_version": "1"}))
     write_text_atomic(folder / CODEC_CONFIG, json.dumps({"format_version": 1, "codec": to_dict(codec.cfg)}, indent=1))
 
@@ -228,16 +230,19 @@ def phone_head_of(run: Path) -> dict[str, torch.Tensor] | None:
 
 def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: int = 2, seed: int = 0,
                 log=print, batch: int = BATCH, init: Path | None = None, low_envelope: float = 1.0,
-                acoustic_drop: float = ACOUSTIC_DROP, acoustic_noise: float = ACOUSTIC_NOISE) -> dict[str, float]:
+                acoustic_drop: float = ACOUSTIC_DROP, acoustic_noise: float = ACOUSTIC_NOISE, device: str = "auto",
+                ) -> dict[str, float]:
     """Train (or resume) a codec run in ``out``; returns the last logged losses. ``init``: a run
     folder whose exported codec starts a new run, or a model folder whose codec does (its size wins
     over ``size``). ``low_envelope`` weights the feature loss on the envelope's first dimensions (the
     words) against the rest. ``acoustic_drop`` / ``acoustic_noise``: the shares of crops whose acoustic
-    values reach the decoder zeroed / noised (fewer keep more of the envelope in them: docs/codec.md)."""
+    values reach the decoder zeroed / noised (fewer keep more of the envelope in them: docs/codec.md).
+    ``device``: see ``training_device``."""
     if not (0.0 <= acoustic_drop and 0.0 <= acoustic_noise and acoustic_drop + acoustic_noise <= 1.0):
         raise ValueError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
                          "shares of the crops (each at least 0, together at most 1)")
     torch.set_num_threads(threads)
+    dev = training_device(device)
     clips = load_clips(data, "train")
     if not clips:
         raise RuntimeError(f"no training clips in {data}")
@@ -253,12 +258,13 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
         mean, std = feature_stats(clips)
         trainer.codec.feature_mean.copy_(mean)
         trainer.codec.feature_std.copy_(std)
+    trainer.to(dev)
     opt = torch.optim.AdamW(trainer.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
     state = load_checkpoint(out, {"trainer": trainer}, opt)
     start = state["step"] if state else 0
     hours = sum(c.meta["seconds"] for c in clips) / 3600
     log(f"codec {size}: {sum(p.numel() for p in trainer.codec.parameters()) / 1e6:.2f}M parameters, "
-        f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps}")
+        f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps} on {describe_device(dev)}")
     state_holder = {"clips": clips}
 
     def rescan() -> None:
@@ -266,10 +272,10 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
 
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         feats, units = sample_batch(state_holder["clips"], rng, batch=batch)
-        return trainer.losses(feats, units, gen)
+        return trainer.losses(feats.to(dev), units.to(dev), gen)
 
     extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope, "acoustic_drop": acoustic_drop,
-             "acoustic_noise": acoustic_noise}
+             "acoustic_noise": acoustic_noise, "batch": batch, "device": dev.type}
     held_out = HeldOutRoundTrip.from_corpus(data)
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan,
                     validate=None if held_out is None else lambda: held_out(trainer.codec))

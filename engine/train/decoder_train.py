@@ -23,7 +23,7 @@ from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.codec_train import (CODEC_FILE, HeldOutRoundTrip, export_codec, feature_losses, feature_weights,
                                       load_trained_codec)
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
-from engine.train.loop import cosine_lr, held_out_checks, held_out_so_far, run_steps
+from engine.train.loop import cosine_lr, describe_device, held_out_checks, held_out_so_far, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_train import (CODES_FILE, encode_corpus, items_by_speaker, make_items, own_predictions,
                                    sample_items)
@@ -62,21 +62,24 @@ def lr_at(step: int, total: int) -> float:
 def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: int, threads: int = 2, seed: int = 0,
                   export: Path | None = None, log=print, batch: int = BATCH, low_envelope: float = 1.0,
                   decoder_layers: tuple[int, ...] | None = None, sample_steps: int | None = None,
-                  listen: int | None = None) -> dict[str, float]:
+                  listen: int | None = None, device: str = "auto") -> dict[str, float]:
     """Fine-tune (or resume) the decoder of ``codec_dir`` for the TTS run ``tts_dir``; ``out`` becomes a
     codec run folder. ``export``: also write the model folder (this TTS with the new decoder).
     ``low_envelope`` weights the loss on the envelope's first dimensions (the words) against the rest.
     ``decoder_layers``: first grow the decoder to this many transformer layers per rate (``grow_decoder``).
     ``sample_steps``: the flow steps the TTS's values are drawn with (None: the exported model's default).
-    ``listen``: held-out sentences each checkpoint reads aloud through the decoder (as ``train_tts``)."""
+    ``listen``: held-out sentences each checkpoint reads aloud through the decoder (as ``train_tts``).
+    ``device``: see ``training_device``."""
     from engine.train.held_out_reading import HeldOutReading
 
     sample_steps = SAMPLING.steps if sample_steps is None else sample_steps
     torch.set_num_threads(threads)
+    dev = training_device(device)
     codec = load_trained_codec(codec_dir)
     if decoder_layers is not None:
         codec = grow_decoder(codec, decoder_layers)
-    tts = load_tts_run(tts_dir, codec.cfg)
+    codec.to(dev)
+    tts = load_tts_run(tts_dir, codec.cfg).to(dev)
     clips = load_clips(data, "train")
     codes = encode_corpus(codec, clips, tts_dir / CODES_FILE, file_hash(codec_dir / CODEC_FILE), log)
     items = [it for it in make_items(clips, codes) if len(it.codes) >= CROP_FRAMES]
@@ -93,7 +96,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     state = load_checkpoint(out, {"codec": codec}, opt)
     start = state["step"] if state else 0
     log(f"decoder: {sum(p.numel() for p in params) / 1e6:.2f}M of {sum(p.numel() for p in codec.parameters()) / 1e6:.2f}M "
-        f"codec parameters, {len(items)} clips; steps {start} -> {steps}")
+        f"codec parameters, {len(items)} clips; steps {start} -> {steps} on {describe_device(dev)}")
 
     weights = feature_weights(low_envelope)
 
@@ -107,14 +110,15 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
         latents, targets = [], []
         for i, (it, a) in enumerate(zip(chosen, starts)):
             crop = predicted.get(i, it.codes)[a:a + CROP_FRAMES]
-            latents.append(codec.quantizer.decode(crop.T[None].long())[0])
+            latents.append(codec.quantizer.decode(crop.T[None].long().to(dev))[0])
             f = features[it.clip][a * STEPS_PER_FRAME:(a + CROP_FRAMES) * STEPS_PER_FRAME]
             targets.append(torch.from_numpy(np.ascontiguousarray(f.T)))
-        feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets), weights)
+        feat, delta = feature_losses(codec, torch.stack(latents), torch.stack(targets).to(dev), weights)
         return {"loss": feat + 0.5 * delta, "feat": feat, "delta": delta}
 
     extra = {"data": str(data), "codec": str(codec_dir), "tts": str(tts_dir), "low_envelope": low_envelope,
              "decoder_layers": list(codec.cfg.decoder_transformer_lengths), "sample_steps": sample_steps,
+             "batch": batch, "device": dev.type,
              **held_out_so_far(state)}
     round_trip = HeldOutRoundTrip.from_corpus(data)
     reading = HeldOutReading.from_corpus(data, out, listen)

@@ -59,7 +59,8 @@ class HeldOutReading:
         from engine.engine import Engine
 
         export_model(self.scratch, model, codec, self.data, codes, log=lambda _: None)
-        engine = Engine(EngineConfig(model=str(self.scratch), device="cpu", threads=torch.get_num_threads()))
+        device = str(model.tok_embeddings.weight.device)  # the training device, at the engine's precision there
+        engine = Engine(EngineConfig(model=str(self.scratch), device=device, threads=torch.get_num_threads()))
         sample_rate = engine.load().sample_rate
         texts, heard, similarity = [], [], []
         for m in self.clips:

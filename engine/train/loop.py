@@ -21,6 +21,25 @@ CHECKPOINT_SECONDS = 300
 RESCAN_EVERY = 250
 
 
+def training_device(spec: str = "auto") -> torch.device:
+    """Where a stage trains: 'auto' (a CUDA GPU when there is one), 'cpu', 'cuda' or 'cuda:N'. Random draws
+    stay on the CPU generators (a run draws the same batches on any device); matmuls on a GPU use TF32."""
+    from engine.device import resolve_device
+
+    device = resolve_device(spec)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """'cpu (2 threads)' or 'cuda:0 (NVIDIA H100 80GB HBM3)', for a stage's first log line."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
 def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup

@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.atomic import write_text_atomic
 from engine.model_files import read_config
 from engine.train.checkpoint import read_run_state
+from engine.train import codec_train, decoder_train, tts_train
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
 from engine.train.lineage import LEGACY_SAMPLE_STEPS, base_commands
@@ -17,6 +18,8 @@ from engine.train.progress import count_of
 from engine.train.sizes import SAMPLING
 from engine.train.texts import MANPAGE_LICENCE
 from engine.train.tts_train import PEAK_LR
+
+STAGE_BATCH = {"codec": codec_train.BATCH, "tts": tts_train.BATCH, "decoder": decoder_train.BATCH}
 
 
 def run_chain(run: Path) -> list[tuple[Path, dict]]:
@@ -109,6 +112,15 @@ def _sample_steps_flag(state: dict) -> str:
     return f" --sample-steps {steps}" if steps != SAMPLING.steps else ""
 
 
+def _placement_flags(state: dict, default_batch: int) -> str:
+    """A run's ``--size`` (other than mini), ``--batch`` (other than its stage's default) and ``--device
+    cuda`` (runs trained on a GPU): runs from before these were recorded were mini, default batch, CPU."""
+    extra = state.get("extra", {})
+    flags = f" --size {extra['size']}" if extra.get("size", "mini") != "mini" else ""
+    flags += f" --batch {extra['batch']}" if extra.get("batch", default_batch) != default_batch else ""
+    return flags + (" --device cuda" if extra.get("device") == "cuda" else "")
+
+
 def _decoder_layers_flag(state: dict, codec_run: Path) -> str:
     """A decoder run's ``--decoder-layers``, for runs that grew the codec's decoder."""
     layers = state.get("extra", {}).get("decoder_layers")
@@ -146,7 +158,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                     line += f" --self-feed {state['extra']['self_feed']:g}"
                 if state.get("extra", {}).get("lr", PEAK_LR) != PEAK_LR:
                     line += f" --lr {state['extra']['lr']:g}"
-            line += _low_envelope_flag(state)
+            line += _low_envelope_flag(state) + _placement_flags(state, STAGE_BATCH[stage])
             if stage == "codec":
                 line += _corruption_flags(state)
             if previous is not None:
@@ -162,7 +174,8 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
                      f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
-                     f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)} --export assets/timbre-mini")
+                     f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)}"
+                     f"{_placement_flags(state, STAGE_BATCH['decoder'])} --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
             + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")

@@ -42,7 +42,7 @@ from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.loop import cosine_lr, held_out_checks, run_extra, run_steps
+from engine.train.loop import cosine_lr, describe_device, held_out_checks, run_extra, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
 
@@ -78,7 +78,7 @@ class InputCorruption:
         cb = codec.quantizer.semantic_codebook.codebook.detach().float()  # (S, semantic_dim)
         dist = torch.cdist(cb, cb).fill_diagonal_(float("inf"))
         k = min(NEIGHBOURS, len(cb) - 1)
-        return cls(dist.topk(k, largest=False).indices, codec.cfg.acoustic_levels, SEMANTIC_SWAP * scale,
+        return cls(dist.topk(k, largest=False).indices.cpu(), codec.cfg.acoustic_levels, SEMANTIC_SWAP * scale,
                    ACOUSTIC_JITTER * scale, FRAME_BLANK * scale, TEXT_SWAP * scale)
 
     def prompt_text(self, units: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -124,10 +124,11 @@ def encode_corpus(codec: VoxtralCodec, clips: list[Clip], cache: Path, codec_has
     todo = [c for c in clips if c.name not in codes]
     if todo:
         log(f"tts: encoding {len(todo)} clips with the codec")
+        dev = codec.feature_mean.device
         for c in todo:
             n = c.frames * STEPS_PER_FRAME
-            x = torch.from_numpy(c.features[:n].T)[None]
-            codes[c.name] = codec.quantizer.encode(codec.encode_steps(x))[0].T.contiguous()
+            x = torch.from_numpy(c.features[:n].T)[None].to(dev)
+            codes[c.name] = codec.quantizer.encode(codec.encode_steps(x))[0].T.cpu().contiguous()
         write_atomic(cache, lambda p: save_file(codes, str(p), metadata={"codec_hash": codec_hash,
                                                                            "format_version": "1"}))
     return codes
@@ -150,26 +151,28 @@ class Batch:
                  corrupt: InputCorruption | None = None, generator: torch.Generator | None = None,
                  fed: list[torch.Tensor] | None = None) -> None:
         """``fed``: per item the raw codes [T, 1 + K] its input frames show (default: its own true codes;
-        the targets are always the true ones); ``corrupt`` then corrupts those."""
+        the targets are always the true ones); ``corrupt`` then corrupts those. Codes, units and targets stay
+        on the CPU (where the corruption draws); only what the model embeds goes to its device."""
         cfg = model.cfg
         tok = cfg.tokens
+        dev = model.tok_embeddings.weight.device
         rows, self.sem_pos, self.sem_tgt, self.ac_pos, self.ac_tgt, self.adv_pos, self.adv_tgt = [], [], [], [], [], [], []
         for b, (it, ref) in enumerate(zip(items, refs)):
             text = (it.units + tok.text_offset).long()
-            voice = model.voice_rows(ref)  # (N + 1, D)
+            voice = model.voice_rows(ref.to(dev))  # (N + 1, D)
             prompt_text = text if corrupt is None else corrupt.prompt_text(it.units, generator).long() + tok.text_offset
             ids = model.prompt_ids(prompt_text.tolist(), voice.shape[0])
             x = model.embed_prompt(ids, voice)[0]  # (P, D)
             shown = it.codes if fed is None else fed[b]
             if corrupt is None:
-                frames = model.audio_embeddings(shown.long() + N_SPECIAL)  # (T, D)
+                frames = model.audio_embeddings(shown.long().to(dev) + N_SPECIAL)  # (T, D)
             else:
                 inputs, keep = corrupt(shown, generator)
-                frames = model.audio_embeddings(inputs.long() + N_SPECIAL) * keep
+                frames = model.audio_embeddings(inputs.long().to(dev) + N_SPECIAL) * keep.to(dev)
             x = torch.cat([x, frames])
             p0, t = len(ids) - 1, len(it.codes)
             pointer = torch.cat([it.pointer, torch.tensor([len(text)])])  # (T + 1,): past the end after the last frame
-            stream = model.text_stream(text, pointer)  # (T + 1, D)
+            stream = model.text_stream(text.to(dev), pointer.to(dev))  # (T + 1, D)
             x = torch.cat([x[:p0], x[p0:] + stream])
             rows.append(x)
             pos = torch.arange(p0, p0 + t + 1)
@@ -185,7 +188,11 @@ class Batch:
 
     def gather(self, h: torch.Tensor, which: str) -> torch.Tensor:
         pos = getattr(self, f"{which}_pos")
-        return torch.cat([h[b, p] for b, p in enumerate(pos)])
+        return torch.cat([h[b, p.to(h.device)] for b, p in enumerate(pos)])
+
+    def targets(self, which: str, device: torch.device) -> torch.Tensor:
+        """The ``sem`` [N], ``ac`` [N, K] or ``adv`` [N] targets of the whole batch, on ``device``."""
+        return torch.cat(getattr(self, f"{which}_tgt")).to(device)
 
 
 @torch.no_grad()
@@ -198,10 +205,10 @@ def own_predictions(model: VoxtralTTS, items: list[Item], refs: list[torch.Tenso
     batch = Batch(model, items, refs)
     h = model.backbone(batch.x)
     hidden = batch.gather(h, "ac")  # (sum T, D)
-    noise = torch.randn(hidden.shape[0], model.cfg.acoustic_dim, generator=generator) * SAMPLING.temperature
-    x, _ = model.acoustic_transformer.sample(hidden, noise, steps, SAMPLING.guidance)
-    levels = fsq_encode(x.clamp(-1, 1), model.cfg.acoustic_levels)
-    tokens = model.acoustic_transformer.semantic_logits(hidden).argmax(-1) - N_SPECIAL if semantic else None
+    noise = torch.randn(hidden.shape[0], model.cfg.acoustic_dim, generator=generator).to(hidden)
+    x, _ = model.acoustic_transformer.sample(hidden, noise * SAMPLING.temperature, steps, SAMPLING.guidance)
+    levels = fsq_encode(x.clamp(-1, 1), model.cfg.acoustic_levels).cpu()
+    tokens = model.acoustic_transformer.semantic_logits(hidden).argmax(-1).cpu() - N_SPECIAL if semantic else None
     out, start = [], 0
     for it in items:
         codes = it.codes.clone()
@@ -230,21 +237,23 @@ def tts_losses(model: VoxtralTTS, batch: Batch, generator: torch.Generator) -> d
     h = model.backbone(batch.x)  # (B, L, D)
     head = model.acoustic_transformer
     sem_logits = head.semantic_logits(batch.gather(h, "sem"))
-    semantic = F.cross_entropy(sem_logits, torch.cat(batch.sem_tgt))
+    semantic = F.cross_entropy(sem_logits, batch.targets("sem", h.device))
     adv_logits = model.text_stream.advance_head(batch.gather(h, "adv"))
-    advance = F.cross_entropy(adv_logits, torch.cat(batch.adv_tgt))
+    adv_tgt = batch.targets("adv", h.device)
+    advance = F.cross_entropy(adv_logits, adv_tgt)
     hc = batch.gather(h, "ac")  # (N, D)
-    x1 = fsq_decode(torch.cat(batch.ac_tgt), model.cfg.acoustic_levels)  # (N, K) in [-1, 1]
+    x1 = fsq_decode(batch.targets("ac", h.device), model.cfg.acoustic_levels)  # (N, K) in [-1, 1]
     cond = head.llm_projection(hc)
+    # random draws on the CPU generator (the same on every device), then moved to the model's device
     keep = (torch.rand(cond.shape[0], 1, generator=generator) >= COND_DROP).to(cond)
     cond = (cond * keep).repeat(FLOW_REPEATS, 1)
     x1 = x1.repeat(FLOW_REPEATS, 1)
-    x0 = torch.randn(x1.shape, generator=generator)
-    t = torch.rand(x1.shape[0], generator=generator)
+    x0 = torch.randn(x1.shape, generator=generator).to(x1)
+    t = torch.rand(x1.shape[0], generator=generator).to(x1)
     xt = (1 - t[:, None]) * x0 + t[:, None] * x1
     flow = F.mse_loss(head.velocity(xt, t, cond), x1 - x0)
     total = semantic + 0.5 * advance + flow
-    acc = (adv_logits.argmax(-1) == torch.cat(batch.adv_tgt)).float().mean()
+    acc = (adv_logits.argmax(-1) == adv_tgt).float().mean()
     return {"loss": total, "semantic": semantic, "advance": advance, "flow": flow, "adv_acc": acc}
 
 
@@ -333,7 +342,7 @@ def lr_schedule(peak: float = PEAK_LR):
 def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "mini", threads: int = 2,
               seed: int = 0, export: Path | None = None, log=print, batch: int = BATCH, init: Path | None = None,
               input_noise: float = 1.0, dropout: float = 0.0, lr: float = PEAK_LR, listen: int | None = None,
-              self_feed: float = 0.0) -> dict[str, float]:
+              self_feed: float = 0.0, device: str = "auto") -> dict[str, float]:
     """Train (or resume) a TTS run in ``out``. ``init``: a TTS run folder whose last checkpoint starts a
     new run (e.g. after the codec was retrained: the text alignment carries over, the codes are relearnt),
     or an exported model folder whose TTS does (e.g. the shipped model, fine-tuned on new data).
@@ -341,11 +350,13 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     backbone's residual dropout during training (against memorising the training sentences); ``lr`` the
     peak learning rate (lower it to continue a run with ``init`` on more data without undoing it).
     ``listen``: held-out sentences the checkpoints read aloud (``HeldOutReading``; None: its default, 0: none).
-    ``self_feed``: the share of input frames replaced by the model's own predictions (``self_fed``; 0: none)."""
+    ``self_feed``: the share of input frames replaced by the model's own predictions (``self_fed``; 0: none).
+    ``device``: see ``training_device``."""
     from engine.train.held_out_reading import HeldOutReading
 
     torch.set_num_threads(threads)
-    codec = load_trained_codec(codec_dir)
+    dev = training_device(device)
+    codec = load_trained_codec(codec_dir).to(dev)
     out.mkdir(parents=True, exist_ok=True)
     codec_hash = file_hash(codec_dir / CODEC_FILE)
     for name in (CODES_FILE, HELD_OUT_CODES_FILE):
@@ -365,6 +376,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     torch.manual_seed(seed)
     model = VoxtralTTS(tts_config(size, codec.cfg))
     set_residual_dropout(model.backbone, dropout)
+    model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=0.01)
     state = load_checkpoint(out, {"tts": model}, opt)
     if state is None and init is not None:
@@ -372,7 +384,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         log(f"tts: starting from {init}")
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
-        f"{len(by_speaker)} speakers; steps {start} -> {steps}")
+        f"{len(by_speaker)} speakers; steps {start} -> {steps} on {describe_device(dev)}")
     corpus = {"codes": codes, "items": items, "by_speaker": by_speaker}
 
     def rescan() -> None:
@@ -388,7 +400,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         return tts_losses(model, Batch(model, chosen, refs, corrupt, gen, fed), gen)
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
-             "dropout": dropout, "lr": lr, "self_feed": self_feed}
+             "dropout": dropout, "lr": lr, "self_feed": self_feed, "batch": batch, "device": dev.type}
     held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
     reading = HeldOutReading.from_corpus(data, out, listen)
     validate = held_out_checks(None if held_out is None else lambda: held_out(model),

@@ -117,7 +117,7 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     assert "against exposure bias." in card and "--dropout" not in card
     card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
     assert "runs marked `--dropout` also with residual dropout" in card
-    assert "--input-noise 1.5 --dropout 0.1 --lr 0.0003 --init data/runs/tts --export assets/timbre-mini" in card
+    assert "--input-noise 1.5 --dropout 0.1 --lr 0.0003 --size tiny --init data/runs/tts --export assets/timbre-mini" in card
     assert card.count(" --lr ") == 1  # the first run used the default peak
 
 
@@ -254,3 +254,18 @@ def test_runs_started_from_a_model_folder_list_that_models_own_commands_first(tm
 
     assert _base_model_note(codec3, tts12).startswith(" `data/models/tm16` is the earlier model (weights abc123)")
     assert _base_model_note(tmp_path / "decoder13") == ""
+
+
+def test_commands_name_a_runs_size_batch_and_gpu_where_they_are_not_the_defaults(tmp_path):
+    codec = _run(tmp_path / "codec", 3000, size="mini", batch=16, device="cpu")
+    tts = _run(tmp_path / "tts", 2000, size="mini", codec=str(codec), input_noise=1.0, batch=64, device="cuda")
+    decoder = _run(tmp_path / "decoder", 1200, codec=str(codec), tts=str(tts), sample_steps=SAMPLING.steps,
+                   batch=12, device="cuda")
+    lines = training_commands(Path("data/corpus"), 1.0, codec, tts, decoder)
+    codec_line, tts_line, decoder_line = (next(x for x in lines if f"train {s} " in x) for s in ("codec", "tts", "decoder"))
+    assert codec_line.endswith("--out data/runs/codec --steps 3000")  # mini, its default batch, CPU: no flags
+    assert tts_line.endswith("--steps 2000 --input-noise 1 --batch 64 --device cuda")
+    assert decoder_line.endswith("--steps 1200 --device cuda --export assets/timbre-mini")
+    base = _run(tmp_path / "codec-base", 3000, size="base", batch=16, device="cuda")
+    assert next(x for x in training_commands(Path("data/corpus"), 1.0, base, tts) if "train codec " in x).endswith(
+        "--steps 3000 --size base --device cuda")
