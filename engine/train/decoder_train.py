@@ -121,11 +121,14 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
              "batch": batch, "device": dev.type,
              **held_out_so_far(state)}
     round_trip = HeldOutRoundTrip.from_corpus(data)
-    reading = HeldOutReading.from_corpus(data, out, listen)
+    # a finished run only exports: the reading (resemblyzer) is not built
+    reading = HeldOutReading.from_corpus(data, out, listen) if start < steps else None
     # the decoder's round trip of held-out clips, and the TTS read through it
     validate = held_out_checks(None if round_trip is None else lambda: round_trip(codec),
                                None if reading is None else lambda: reading(tts, codec, codes))
     avg = run_steps(out, start, steps, {"codec": codec}, opt, losses_at, lr_at, seed, extra, log, validate=validate)
+    if reading is not None:
+        reading.discard()
     codec.eval()
     export_codec(out, codec)
     log(f"decoder: exported {out / CODEC_FILE}")

@@ -10,6 +10,7 @@ clip go next to the held-out losses. About a second per sentence on two CPU core
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from engine.train.export import export_model, reference_clips, voice_name
 from engine.train.renders import clip_audio, render_at_defaults
 
 READ_SENTENCES = 24
-SCRATCH_MODEL = "reading-model"  # inside the run folder; rewritten at every check
+SCRATCH_MODEL = "reading-model"  # inside the run folder; rewritten at every check, removed when the run ends
 MIN_SECONDS = 0.5  # a shorter take counts as silence: no words, similarity 0
 
 
@@ -51,6 +52,10 @@ class HeldOutReading:
         speakers = sorted({m["speaker"] for m in chosen})
         embeddings = {s: metrics.speaker_embedding(clip_audio(data, refs[s])) for s in speakers}
         return cls(data, run / SCRATCH_MODEL, chosen, embeddings)
+
+    def discard(self) -> None:
+        """Remove the scratch model folder (about 23 MB for timbre-mini): the run's last figures are logged."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __call__(self, model: VoxtralTTS, codec: VoxtralCodec, codes: dict[str, torch.Tensor]) -> dict[str, float]:
         """``wer`` over the sentences and mean ``similarity`` of the takes to their voices' reference clips.

@@ -401,12 +401,16 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout, "lr": lr, "self_feed": self_feed, "batch": batch, "device": dev.type}
-    held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
-    reading = HeldOutReading.from_corpus(data, out, listen)
+    held_out = reading = None
+    if start < steps:  # a finished run only exports: its checks (the held-out codes, resemblyzer) are not built
+        held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)
+        reading = HeldOutReading.from_corpus(data, out, listen)
     validate = held_out_checks(None if held_out is None else lambda: held_out(model),
                                None if reading is None else lambda: reading(model, codec, corpus["codes"]))
     avg = run_steps(out, start, steps, {"tts": model}, opt, losses_at, lr_schedule(lr), seed, extra, log, rescan,
                     validate=validate)
+    if reading is not None:
+        reading.discard()
     codes = corpus["codes"]
     if export is not None:
         from engine.train.export import export_model

@@ -97,6 +97,7 @@ def test_codec_training_lowers_the_loss_and_resumes(corpus, tmp_path):
 
 def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(corpus, tmp_path):
     from engine.engine import Engine, EngineConfig
+    from engine.train.held_out_reading import SCRATCH_MODEL
     from engine.train.tts_train import CODES_FILE
 
     codec_run = tmp_path / "codec"
@@ -115,6 +116,7 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     # ... and read aloud: the checkpoint's takes of the held-out sentences, heard by pocketsphinx
     assert all(0.0 <= h["wer"] and -1.0 <= h["similarity"] <= 1.0 for h in held["held_out_history"])
     assert any(" wer " in line and " similarity " in line for line in logs if line.startswith("held-out at step 80"))
+    assert not (run / SCRATCH_MODEL).exists()  # the model the checks read through goes when the run ends
 
     from safetensors.torch import load_file
 
