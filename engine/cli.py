@@ -23,6 +23,7 @@ from engine.api import (
     Started,
     SynthesisRequest,
 )
+from engine.train.errors import TrainingError  # no dependencies: the plain CLI stays light
 
 
 def _params_args(p: argparse.ArgumentParser) -> None:
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             from engine.train.cli import run_eval, run_probe, run_train
 
             return {"train": run_train, "eval": run_eval, "codec-probe": run_probe}[args.command](args)
-    except EngineError as e:
+    except (EngineError, TrainingError) as e:
         print(f"timbre: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

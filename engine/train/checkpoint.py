@@ -15,12 +15,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engine.atomic import write_atomic, write_text_atomic
+from engine.train.errors import TrainingError
 
 CHECKPOINT_FORMAT_VERSION = 1
 STATE_NAME = "state.json"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(TrainingError):
     pass
 
 

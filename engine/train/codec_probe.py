@@ -28,6 +28,7 @@ from engine.model_files import file_hash
 from engine.train import metrics
 from engine.train.codec_train import CODEC_CONFIG, CODEC_FILE, load_trained_codec
 from engine.train.corpus import load_clips
+from engine.train.errors import TrainingError
 from engine.train.renders import clip_audio
 from engine.train.scoring import Scorer
 
@@ -101,7 +102,7 @@ def probe(model: str | None, data: Path, clips: int = 8, workers: int | None = N
     """Score every variant on the first ``clips`` held-out clips of each unwarped speaker."""
     model_codec, codec_name, weights_hash = load_codec(model)
     if model_codec.cfg.io != "world":
-        raise RuntimeError(f"{codec_name}'s codec decodes waveforms, not WORLD features: there is nothing to probe")
+        raise TrainingError(f"{codec_name}'s codec decodes waveforms, not WORLD features: there is nothing to probe")
     codec = AudioCodec(model_codec, torch.device("cpu"))
     by_speaker: dict[str, list] = {}
     for c in sorted(load_clips(data, "eval", exclude_held_out=False), key=lambda c: c.meta["sentence"]):

@@ -32,6 +32,7 @@ from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
+from engine.train.errors import TrainingError
 from engine.train.loop import cosine_lr, describe_device, run_extra, run_steps, training_device
 from engine.train.sizes import CODEC_SIZES
 
@@ -212,6 +213,9 @@ def export_codec(folder: Path, codec: VoxtralCodec) -> None:
 def load_trained_codec(folder: Path) -> VoxtralCodec:
     from safetensors.torch import load_file
 
+    if not (folder / CODEC_CONFIG).is_file() or not (folder / CODEC_FILE).is_file():
+        raise TrainingError(f"{folder} is not a codec run: it has no {CODEC_CONFIG} and {CODEC_FILE} (train one with "
+                            f"`timbre train codec --out {folder}`)")
     data = json.loads((folder / CODEC_CONFIG).read_text(encoding="utf-8"))
     codec = VoxtralCodec(from_dict(CodecConfig, data["codec"], str(folder / CODEC_CONFIG)))
     codec.load_state_dict(load_file(str(folder / CODEC_FILE)), strict=True)
@@ -239,13 +243,13 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     values reach the decoder zeroed / noised (fewer keep more of the envelope in them: docs/codec.md).
     ``device``: see ``training_device``."""
     if not (0.0 <= acoustic_drop and 0.0 <= acoustic_noise and acoustic_drop + acoustic_noise <= 1.0):
-        raise ValueError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
+        raise TrainingError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
                          "shares of the crops (each at least 0, together at most 1)")
     torch.set_num_threads(threads)
     dev = training_device(device)
     clips = load_clips(data, "train")
     if not clips:
-        raise RuntimeError(f"no training clips in {data}")
+        raise TrainingError(f"no training clips in {data}")
     torch.manual_seed(seed)
     if init is not None:
         start_codec = read_modules(init)[2] if is_model_folder(init) else load_trained_codec(init)

@@ -10,13 +10,14 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from engine.phonemes import SYMBOLS
+from engine.train.errors import TrainingError
 
 STEPS_PER_FRAME = 16  # 5 ms WORLD steps per 80 ms frame
 STEPS_PER_ALIGN = 2  # 5 ms steps per 10 ms alignment step
 _INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 
 
-class CorpusError(RuntimeError):
+class CorpusError(TrainingError):
     pass
 
 

@@ -28,6 +28,7 @@ from engine.codec import world
 from engine.phonemes import Lexicon, text_words
 from engine.train.augment import Warp, apply_warp
 from engine.train.corpus import plan_extra_sentences
+from engine.train.errors import TrainingError
 from engine.train.progress import Progress
 from engine.train.teachers import VOICES, synthesize
 from engine.train.texts import Sentence, build_extra_sentences, build_sentences
@@ -198,20 +199,20 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
     had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
     if had > plan.extra_sentences:
-        raise RuntimeError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
+        raise TrainingError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
                            "this corpus, or use a new --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     for name in list(plan.counts) + list(plan.held_out_speakers):
         if not VOICES[speaker(name).voice].available():
-            raise RuntimeError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
+            raise TrainingError(f"teacher for {name} is not installed (see scripts/setup.sh and the train extra)")
     lexicon = Lexicon.read(lexicon_path())
     sentences = build_sentences(lexicon, plan.n_generated, plan.seed)
     shards = plan_jobs(plan, len(sentences))
     if plan.extra_sentences:
         extra = build_extra_sentences(lexicon, sentences, plan.seed)
         if len(extra) < plan.extra_sentences:
-            raise RuntimeError(f"the extra text pool has {len(extra)} sentences, fewer than the "
+            raise TrainingError(f"the extra text pool has {len(extra)} sentences, fewer than the "
                                f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
         sentences += extra[: plan.extra_sentences]
     write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))

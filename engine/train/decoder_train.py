@@ -23,6 +23,7 @@ from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.codec_train import (CODEC_FILE, HeldOutRoundTrip, export_codec, feature_losses, feature_weights,
                                       load_trained_codec)
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
+from engine.train.errors import TrainingError
 from engine.train.loop import cosine_lr, describe_device, held_out_checks, held_out_so_far, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_train import (CODES_FILE, encode_corpus, items_by_speaker, make_items, own_predictions,
@@ -46,7 +47,7 @@ def grow_decoder(codec: VoxtralCodec, layers: tuple[int, ...]) -> VoxtralCodec:
     scaled by the layer-scale init (0.01), so the grown decoder starts as the old one, nearly."""
     have = tuple(codec.cfg.decoder_transformer_lengths)
     if len(layers) != len(have) or any(n < h for n, h in zip(layers, have)):
-        raise ValueError(f"--decoder-layers needs {len(have)} numbers, each at least the codec's own "
+        raise TrainingError(f"--decoder-layers needs {len(have)} numbers, each at least the codec's own "
                          f"{','.join(map(str, have))}; got {','.join(map(str, layers))}")
     grown = VoxtralCodec(replace(codec.cfg, decoder_transformer_lengths=tuple(layers)))
     missing, unexpected = grown.load_state_dict(codec.state_dict(), strict=False)
@@ -84,7 +85,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     codes = encode_corpus(codec, clips, tts_dir / CODES_FILE, file_hash(codec_dir / CODEC_FILE), log)
     items = [it for it in make_items(clips, codes) if len(it.codes) >= CROP_FRAMES]
     if not items:
-        raise RuntimeError(f"no training clips of {CROP_FRAMES} frames or more in {data}")
+        raise TrainingError(f"no training clips of {CROP_FRAMES} frames or more in {data}")
     features = {c.name: c.features for c in clips}
     by_speaker = items_by_speaker(items)
     frozen = ("encoder_blocks", "input_proj", "quantizer")

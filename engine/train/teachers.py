@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.train.errors import TrainingError
 
-class TeacherError(RuntimeError):
+
+class TeacherError(TrainingError):
     """A teacher program is missing or failed."""
 
 

@@ -18,6 +18,7 @@ import torch
 from engine.model_files import is_model_folder, read_modules
 from engine.nn.tts_model import N_SPECIAL, VoxtralTTS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
+from engine.train.errors import TrainingError
 
 INPUT_PROJECTION = "acoustic_transformer.input_projection.weight"  # [flow dim, K]
 WIDENED = ("audio_embeddings.embeddings.weight", INPUT_PROJECTION,
@@ -60,18 +61,18 @@ def start_tts_from(model: VoxtralTTS, init: Path, size: str) -> None:
     if is_model_folder(init):
         cfg, tts, _ = read_modules(init)
         if replace(cfg.tts, acoustic_dim=model.cfg.acoustic_dim) != model.cfg:
-            raise RuntimeError(f"the TTS of {init} is not the {size!r} size on this codec; pass the --size and "
+            raise TrainingError(f"the TTS of {init} is not the {size!r} size on this codec; pass the --size and "
                                "--codec it was trained with (a codec with more acoustic values is the one change "
                                "allowed)")
         state = tts.state_dict()
     else:
         state = checkpoint_module_state(init, "tts")
         if state is None:
-            raise ValueError(f"{init} is neither a TTS training run nor a model folder")
+            raise TrainingError(f"{init} is neither a TTS training run nor a model folder")
         if state[INPUT_PROJECTION].shape[1] == model.cfg.acoustic_dim:
             load_checkpoint(init, {"tts": model}, None)
             return
     try:
         model.load_state_dict(widened_state(state, model))
     except ValueError as e:
-        raise RuntimeError(f"cannot start from {init}: {e}") from e
+        raise TrainingError(f"cannot start from {init}: {e}") from e

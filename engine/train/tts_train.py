@@ -42,6 +42,7 @@ from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
+from engine.train.errors import TrainingError
 from engine.train.loop import cosine_lr, describe_device, held_out_checks, run_extra, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
@@ -369,7 +370,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         codes = encode_corpus(codec, clips, out / CODES_FILE, codec_hash, log)
         items = make_items(clips, codes)
         if not items:
-            raise RuntimeError(f"no usable training clips in {data}")
+            raise TrainingError(f"no usable training clips in {data}")
         return codes, items, items_by_speaker(items)
 
     codes, items, by_speaker = read_corpus()

@@ -8,6 +8,7 @@ import torch
 from engine.phonemes import SYMBOLS
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, corrupt_acoustic, train_codec
 from engine.train.corpus import Clip
+from engine.train.errors import TrainingError
 
 
 def _clip(units: list[str], durations_10ms: list[int]) -> Clip:
@@ -50,6 +51,6 @@ def test_corrupt_acoustic_takes_its_shares_and_none_keeps_every_value():
 
 
 def test_shares_that_add_up_to_more_than_every_crop_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="together at most 1"):
+    with pytest.raises(TrainingError, match="together at most 1"):
         train_codec(tmp_path, tmp_path / "run", 1, acoustic_drop=0.7, acoustic_noise=0.5)
     assert not (tmp_path / "run").exists()

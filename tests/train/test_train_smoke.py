@@ -11,6 +11,7 @@ from engine.train.codec_train import (ACOUSTIC_NOISE, CodecTrainer, load_trained
                                       train_codec)
 from engine.train.checkpoint import read_run_state
 from engine.train.corpus import load_clips, read_plan
+from engine.train.errors import TrainingError
 from engine.train.tts_train import Batch, items_by_speaker, make_items, sample_items, train_tts, tts_losses
 
 
@@ -212,7 +213,7 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     assert (started_w - model_w).abs().max() < 1e-3 < (fresh_w - model_w).abs().max()
     enc = "encoder_blocks.0.layers.0.attention.wq.weight"  # the codec in the model is codec_run's
     assert (load_trained_codec(codec_from_model).state_dict()[enc] - before_sd[enc]).abs().max() < 1e-3
-    with pytest.raises(RuntimeError, match="is not the 'mini' size"):
+    with pytest.raises(TrainingError, match="is not the 'mini' size"):
         train_tts(corpus, codec_run, tmp_path / "tts-wrong-size", 1, "mini", threads=2, seed=0, log=logs.append,
                   batch=8, init=model_dir)
 
@@ -236,7 +237,7 @@ def test_a_grown_decoder_starts_as_the_old_one_and_keeps_every_weight():
         a, b = codec.decode_latent(latent), grown.decode_latent(latent)
     # the new layers' branches start scaled by 0.01: close to the old decoder, not equal to it
     assert 0 < (a - b).abs().max() < 0.1 * a.abs().max()
-    with pytest.raises(ValueError, match="each at least the codec's own"):
+    with pytest.raises(TrainingError, match="each at least the codec's own"):
         grow_decoder(codec, tuple(max(0, n - 1) for n in have[:-1]) + (have[-1],) if any(have) else (0,))
-    with pytest.raises(ValueError, match=f"needs {len(have)} numbers"):
+    with pytest.raises(TrainingError, match=f"needs {len(have)} numbers"):
         grow_decoder(codec, have + (1,))

@@ -1,0 +1,42 @@
+"""A training command its user can fix stops with one line naming the cause (exit status 2), not a traceback."""
+
+import pytest
+
+from engine.cli import main
+from engine.train.codec_train import train_codec
+
+
+@pytest.fixture(scope="module")
+def codec_run(corpus, tmp_path_factory):
+    run = tmp_path_factory.mktemp("codec-run")
+    train_codec(corpus, run, 1, "tiny", threads=2, seed=0, log=lambda *_: None, batch=4)
+    return run
+
+
+def _fails(argv: list[str], capsys) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("timbre: error: ") and "Traceback" not in err
+    return err
+
+
+def test_missing_corpus_codec_run_and_tts_run_are_named(corpus, codec_run, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    err = _fails(["train", "codec", "--data", str(tmp_path / "no-corpus"), "--out", out, "--steps", "1"], capsys)
+    assert f"no corpus at {tmp_path / 'no-corpus'}: run `timbre train data" in err
+    err = _fails(["train", "tts", "--data", str(corpus), "--codec", str(tmp_path / "no-codec"), "--out", out,
+                  "--steps", "1"], capsys)
+    assert f"{tmp_path / 'no-codec'} is not a codec run" in err and "timbre train codec --out" in err
+    err = _fails(["train", "decoder", "--data", str(corpus), "--codec", str(codec_run), "--tts",
+                  str(tmp_path / "no-tts"), "--out", out, "--steps", "1"], capsys)
+    assert f"{tmp_path / 'no-tts'} is not a training run" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # nothing half-written
+
+
+def test_a_bad_start_or_flag_combination_is_named(corpus, codec_run, tmp_path, capsys):
+    err = _fails(["train", "tts", "--data", str(corpus), "--codec", str(codec_run), "--out", str(tmp_path / "tts"),
+                  "--steps", "1", "--size", "tiny", "--listen", "0", "--init", str(tmp_path / "nothing")], capsys)
+    assert f"{tmp_path / 'nothing'} is neither a TTS training run nor a model folder" in err
+    err = _fails(["train", "codec", "--data", str(corpus), "--out", str(tmp_path / "c2"), "--steps", "1",
+                  "--acoustic-drop", "0.7", "--acoustic-noise", "0.5"], capsys)
+    assert "--acoustic-drop 0.7 and --acoustic-noise 0.5 must be shares of the crops" in err
