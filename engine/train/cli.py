@@ -43,6 +43,11 @@ def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
 
 
 _sentence_count = _whole_number(0, 1000)
+_steps = _whole_number(1, 100_000_000)
+_threads = _whole_number(1, 256)
+_workers = _whole_number(0, 256)
+_scale = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
+_noise_scale = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")
 
 
 def _flow_steps(text: str) -> int:
@@ -79,20 +84,20 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
     data = stages.add_parser("data", help="make the training corpus with the teacher voices")
     data.add_argument("--out", default=DEFAULT_DATA, help="corpus folder (kept out of git)")
-    data.add_argument("--scale", type=float, default=1.0, help="multiply the clips per speaker")
-    data.add_argument("--workers", type=int, default=2)
-    data.add_argument("--eval-sentences", type=int, default=30)
+    data.add_argument("--scale", type=_scale, default=1.0, help="multiply the clips per speaker")
+    data.add_argument("--workers", type=_whole_number(1, 256), default=2)
+    data.add_argument("--eval-sentences", type=_whole_number(1, 1000), default=30)
     data.add_argument("--seed", type=int, default=0)
-    data.add_argument("--extra-sentences", type=int, default=0,
+    data.add_argument("--extra-sentences", type=_whole_number(0, 1_000_000), default=0,
                       help="also read this many sentences of the extra pool (more fortune files, the Linux manual "
                            "pages), each once; adds distinct text without changing the base clips")
 
     codec = stages.add_parser("codec", help="train the WORLD-feature codec")
     codec.add_argument("--data", default=DEFAULT_DATA)
     codec.add_argument("--out", default=f"{DEFAULT_RUNS}/codec")
-    codec.add_argument("--steps", type=int, default=6000)
+    codec.add_argument("--steps", type=_steps, default=6000)
     codec.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
-    codec.add_argument("--threads", type=int, default=2)
+    codec.add_argument("--threads", type=_threads, default=2)
     codec.add_argument("--seed", type=int, default=0)
     codec.add_argument("--init", help="start a new run from this codec run folder, or from the codec of this model "
                        "folder (e.g. assets/timbre-mini): fine-tuning")
@@ -107,15 +112,15 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--data", default=DEFAULT_DATA)
     tts.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
     tts.add_argument("--out", default=f"{DEFAULT_RUNS}/tts")
-    tts.add_argument("--steps", type=int, default=20000)
+    tts.add_argument("--steps", type=_steps, default=20000)
     tts.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
-    tts.add_argument("--threads", type=int, default=2)
+    tts.add_argument("--threads", type=_threads, default=2)
     tts.add_argument("--seed", type=int, default=0)
     tts.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint, or from the TTS of "
                      "this model folder (e.g. assets/timbre-mini); on a codec with more acoustic values the TTS is "
                      "widened, starting as the old one on the old values")
-    tts.add_argument("--input-noise", type=float, default=1.0,
+    tts.add_argument("--input-noise", type=_noise_scale, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
     tts.add_argument("--dropout", type=_share, default=0.0,
                      help="residual dropout in the backbone while training (against memorising sentences)")
@@ -132,8 +137,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
     dec.add_argument("--tts", default=f"{DEFAULT_RUNS}/tts")
     dec.add_argument("--out", default=f"{DEFAULT_RUNS}/decoder")
-    dec.add_argument("--steps", type=int, default=1500)
-    dec.add_argument("--threads", type=int, default=2)
+    dec.add_argument("--steps", type=_steps, default=1500)
+    dec.add_argument("--threads", type=_threads, default=2)
     dec.add_argument("--seed", type=int, default=0)
     dec.add_argument("--export", help="also write a model folder here when done (e.g. assets/timbre-mini)")
     dec.add_argument("--low-envelope-weight", type=_weight, default=1.0, help=LOW_ENVELOPE_HELP)
@@ -157,7 +162,7 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
     card.add_argument("--decoder", help="the `timbre train decoder` run, if the model has one")
     card.add_argument("--eval", default="data/eval/report.md", help="evaluation report to include")
     card.add_argument("--presets", default="presets")
-    card.add_argument("--scale", type=float, default=1.0, help="the --scale the corpus was made with")
+    card.add_argument("--scale", type=_scale, default=1.0, help="the --scale the corpus was made with")
 
 
 def add_eval_parser(sub: argparse._SubParsersAction) -> None:
@@ -165,12 +170,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--model", help="built-in model name or model folder (default model)")
     ev.add_argument("--data", default=DEFAULT_DATA)
     ev.add_argument("--out", default="data/eval", help="folder for the report and audio")
-    ev.add_argument("--sentences", type=int, default=30)
+    ev.add_argument("--sentences", type=_whole_number(1, 1000), default=30)
     ev.add_argument("--voices", help="comma-separated training voices (default: all base voices)")
     ev.add_argument("--steps-table", default="1,2,4,8,16")
-    ev.add_argument("--threads", type=int,
+    ev.add_argument("--threads", type=_threads,
                     help="torch CPU threads (default: the engine's, one fewer than the cores, as users get it)")
-    ev.add_argument("--workers", type=int,
+    ev.add_argument("--workers", type=_workers,
                     help="processes that score the audio while the model renders (default: one per core; 0: none)")
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
 
@@ -180,8 +185,8 @@ def add_probe_parser(sub: argparse._SubParsersAction) -> None:
     probe.add_argument("--model", help="built-in model name, model folder or codec run folder (default model)")
     probe.add_argument("--data", default=DEFAULT_DATA)
     probe.add_argument("--out", default="data/codec-probe", help="folder for report.md and report.json")
-    probe.add_argument("--clips", type=int, default=8, help="held-out clips per speaker")
-    probe.add_argument("--workers", type=int, help="scoring processes (default: one per core; 0: none)")
+    probe.add_argument("--clips", type=_whole_number(1, 1000), default=8, help="held-out clips per speaker")
+    probe.add_argument("--workers", type=_workers, help="scoring processes (default: one per core; 0: none)")
 
 
 def run_probe(args: argparse.Namespace) -> int:

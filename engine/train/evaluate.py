@@ -29,6 +29,7 @@ from engine.codec.interface import AudioCodec
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
+from engine.train.errors import TrainingError
 from engine.train.progress import count_of
 from engine.train.renders import clip_audio, render_at_defaults
 from engine.train.scoring import PendingCodecScores, PendingScores, Scorer, mean_of
@@ -82,6 +83,11 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     from engine.engine import Engine, EngineConfig
 
     data, out = Path(args.data), Path(args.out)
+    refs = reference_clips(data)
+    wanted = args.voices.split(",") if args.voices else None
+    if unknown := sorted(set(wanted or ()) - set(refs)):  # before minutes of rendering
+        raise TrainingError(f"--voices: {', '.join(unknown)} not among this corpus's training voices "
+                            f"({', '.join(sorted(refs))})")
     out.mkdir(parents=True, exist_ok=True)
     engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads))
     info = engine.load()
@@ -91,8 +97,8 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
         by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
     report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
     with Scorer(args.workers) as scorer:
-        run = _Evaluation(engine, info, data, out, n, by_speaker, reference_clips(data), scorer, log)
-        default_renders = run.voices(args.voices.split(",") if args.voices else None, report)
+        run = _Evaluation(engine, info, data, out, n, by_speaker, refs, scorer, log)
+        default_renders = run.voices(wanted, report)
         report["codec"] = run.codec()
         log(f"eval codec: {json.dumps({k: v for k, v in report['codec'].items() if k != 'per_speaker'})}")
         for spk in read_plan(data)["held_out_speakers"]:

@@ -40,3 +40,22 @@ def test_a_bad_start_or_flag_combination_is_named(corpus, codec_run, tmp_path, c
     err = _fails(["train", "codec", "--data", str(corpus), "--out", str(tmp_path / "c2"), "--steps", "1",
                   "--acoustic-drop", "0.7", "--acoustic-noise", "0.5"], capsys)
     assert "--acoustic-drop 0.7 and --acoustic-noise 0.5 must be shares of the crops" in err
+
+
+def test_an_unknown_eval_voice_is_named_before_anything_renders(corpus, tmp_path, capsys):
+    out = tmp_path / "eval"
+    err = _fails(["eval", "--data", str(corpus), "--out", str(out), "--voices", "flite-slt,nobody", "--quick"], capsys)
+    assert "--voices: nobody not among this corpus's training voices (" in err and "flite-slt" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "data", "--scale", "-1"], "argument --scale: must be in (0, 100], got -1"),
+    (["train", "codec", "--steps", "0"], "argument --steps: must be from 1 to 100000000, got 0"),
+    (["train", "tts", "--input-noise", "-0.5"], "argument --input-noise: must be in [0, 10], got -0.5"),
+    (["eval", "--sentences", "0"], "argument --sentences: must be from 1 to 1000, got 0"),
+])
+def test_numbers_out_of_range_are_refused_before_any_work(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
