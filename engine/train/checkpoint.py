@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engine.atomic import write_atomic, write_text_atomic
-from engine.train.errors import TrainingError
+from engine.train.errors import TrainingError, reading
 
 CHECKPOINT_FORMAT_VERSION = 1
 STATE_NAME = "state.json"
@@ -61,10 +61,18 @@ def read_run_state(folder: Path) -> dict[str, Any]:
     path = folder / STATE_NAME
     if not path.is_file():
         raise CheckpointError(f"{folder} is not a training run: it has no {STATE_NAME}")
-    state = json.loads(path.read_text(encoding="utf-8"))
+    with reading(path, CheckpointError):
+        state = json.loads(path.read_text(encoding="utf-8"))
     if state.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {state.get('format_version')} is not supported")
     return state
+
+
+def _weights(folder: Path, state: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The tensors of the checkpoint ``state`` names."""
+    path = folder / state["weights"]
+    with reading(path, CheckpointError):
+        return load_file(str(path))
 
 
 def _module_state(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
@@ -79,7 +87,7 @@ def checkpoint_module_state(folder: Path, name: str) -> dict[str, torch.Tensor] 
         state = read_run_state(folder)
     except CheckpointError:
         return None
-    return _module_state(load_file(str(folder / state["weights"])), name) or None
+    return _module_state(_weights(folder, state), name) or None
 
 
 def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
@@ -88,7 +96,7 @@ def load_checkpoint(folder: Path, modules: dict[str, torch.nn.Module],
     if not (folder / STATE_NAME).is_file():
         return None
     state = read_run_state(folder)
-    tensors = load_file(str(folder / state["weights"]))
+    tensors = _weights(folder, state)
     for name, m in modules.items():
         m.load_state_dict(_module_state(tensors, name), strict=True)
     if opt is not None:

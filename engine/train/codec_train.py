@@ -32,7 +32,7 @@ from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
-from engine.train.errors import TrainingError
+from engine.train.errors import TrainingError, reading
 from engine.train.loop import cosine_lr, describe_device, run_extra, run_steps, training_device
 from engine.train.sizes import CODEC_SIZES
 
@@ -216,9 +216,12 @@ def load_trained_codec(folder: Path) -> VoxtralCodec:
     if not (folder / CODEC_CONFIG).is_file() or not (folder / CODEC_FILE).is_file():
         raise TrainingError(f"{folder} is not a codec run: it has no {CODEC_CONFIG} and {CODEC_FILE} (train one with "
                             f"`timbre train codec --out {folder}`)")
-    data = json.loads((folder / CODEC_CONFIG).read_text(encoding="utf-8"))
+    with reading(folder / CODEC_CONFIG):
+        data = json.loads((folder / CODEC_CONFIG).read_text(encoding="utf-8"))
     codec = VoxtralCodec(from_dict(CodecConfig, data["codec"], str(folder / CODEC_CONFIG)))
-    codec.load_state_dict(load_file(str(folder / CODEC_FILE)), strict=True)
+    with reading(folder / CODEC_FILE):
+        weights = load_file(str(folder / CODEC_FILE))
+    codec.load_state_dict(weights, strict=True)
     return codec.eval()
 
 

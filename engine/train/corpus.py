@@ -10,7 +10,7 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from engine.phonemes import SYMBOLS
-from engine.train.errors import TrainingError
+from engine.train.errors import TrainingError, reading
 
 STEPS_PER_FRAME = 16  # 5 ms WORLD steps per 80 ms frame
 STEPS_PER_ALIGN = 2  # 5 ms steps per 10 ms alignment step
@@ -60,7 +60,8 @@ def read_plan(folder: Path) -> dict:
     path = folder / "plan.json"
     if not path.is_file():
         raise CorpusError(f"no corpus at {folder}: run `timbre train data --out {folder}` first")
-    plan = json.loads(path.read_text(encoding="utf-8"))
+    with reading(path, CorpusError):
+        plan = json.loads(path.read_text(encoding="utf-8"))
     if plan.get("format_version") != 1:
         raise CorpusError(f"{path}: corpus format {plan.get('format_version')} is not supported")
     return plan
@@ -80,10 +81,12 @@ def load_clips(folder: Path, split: str | None = "train", exclude_held_out: bool
     held_out = set(read_plan(folder)["held_out_speakers"]) if exclude_held_out else set()
     clips = []
     for meta_path in sorted((folder / "shards").glob("*.json")):
-        metas = json.loads(meta_path.read_text(encoding="utf-8"))["clips"]
+        with reading(meta_path, CorpusError):
+            metas = json.loads(meta_path.read_text(encoding="utf-8"))["clips"]
         metas = [c for c in metas if (split is None or c["split"] == split) and c["speaker"] not in held_out]
         if not metas:
             continue
-        feats = load_file(str(meta_path.with_suffix(".safetensors")))
+        with reading(meta_path.with_suffix(".safetensors"), CorpusError):
+            feats = load_file(str(meta_path.with_suffix(".safetensors")))
         clips += [Clip(c, feats[c["clip"]]) for c in metas]
     return clips

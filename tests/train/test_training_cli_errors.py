@@ -59,3 +59,23 @@ def test_numbers_out_of_range_are_refused_before_any_work(argv, message, capsys)
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_damaged_run_or_corpus_file_is_named(corpus, codec_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "codec"
+    shutil.copytree(codec_run, run)
+    weights = run / "codec.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # truncated, as by a full disk outside our atomic writes
+    err = _fails(["train", "tts", "--data", str(corpus), "--codec", str(run), "--out", str(tmp_path / "tts"),
+                  "--steps", "1", "--size", "tiny"], capsys)
+    assert f"{weights} is damaged or unreadable (" in err
+    (run / "state.json").write_text("{not json")
+    err = _fails(["train", "codec", "--data", str(corpus), "--out", str(run), "--steps", "2", "--size", "tiny"], capsys)
+    assert f"{run / 'state.json'} is damaged or unreadable (" in err
+    bad_corpus = tmp_path / "corpus"
+    bad_corpus.mkdir()
+    (bad_corpus / "plan.json").write_bytes(b"\xff\xfe not text")
+    err = _fails(["train", "codec", "--data", str(bad_corpus), "--out", str(tmp_path / "c"), "--steps", "1"], capsys)
+    assert f"{bad_corpus / 'plan.json'} is damaged or unreadable (" in err
