@@ -56,6 +56,11 @@ def _flow_steps(text: str) -> int:
     return _whole_number(*SamplingParams.STEPS_RANGE)(text)
 
 
+def _flow_step_counts(text: str) -> list[int]:
+    """An argparse type: comma-separated flow step counts (``--steps-table``), checked before minutes of rendering."""
+    return [_flow_steps(part.strip()) for part in text.split(",")]
+
+
 def _add_listen(stage: argparse.ArgumentParser) -> None:
     stage.add_argument("--listen", type=_sentence_count, default=None,
                        help="held-out sentences each checkpoint reads aloud, scored by WER and similarity (default "
@@ -172,7 +177,8 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--out", default="data/eval", help="folder for the report and audio")
     ev.add_argument("--sentences", type=_whole_number(1, 1000), default=30)
     ev.add_argument("--voices", help="comma-separated training voices (default: all base voices)")
-    ev.add_argument("--steps-table", default="1,2,4,8,16")
+    ev.add_argument("--steps-table", type=_flow_step_counts, default="1,2,4,8,16",
+                    help="flow step counts of the steps table (default 1,2,4,8,16)")
     ev.add_argument("--threads", type=_threads,
                     help="torch CPU threads (default: the engine's, one fewer than the cores, as users get it)")
     ev.add_argument("--workers", type=_workers,

@@ -106,7 +106,7 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
                 report["cloning"] = run.cloning(spk, default_renders)
                 log(f"eval cloning: {json.dumps(report['cloning'])}")
         if not args.quick and DEFAULT_SPEAKER in by_speaker:
-            report["steps"] = run.steps_table([int(s) for s in args.steps_table.split(",")])
+            report["steps"] = run.steps_table(args.steps_table)
 
     report["speed"] = {"model": model_speed(engine), "piper_joe": piper_speed(SPEED_TEXT),
                        "threads": torch.get_num_threads(), "cores": os.cpu_count(), "steps": info.default_params.steps}

@@ -54,6 +54,8 @@ def test_an_unknown_eval_voice_is_named_before_anything_renders(corpus, tmp_path
     (["train", "codec", "--steps", "0"], "argument --steps: must be from 1 to 100000000, got 0"),
     (["train", "tts", "--input-noise", "-0.5"], "argument --input-noise: must be in [0, 10], got -0.5"),
     (["eval", "--sentences", "0"], "argument --sentences: must be from 1 to 1000, got 0"),
+    (["eval", "--steps-table", "1,x"], "argument --steps-table: must be a whole number, got x"),
+    (["eval", "--steps-table", "1,99"], "argument --steps-table: must be from 1 to"),
 ])
 def test_numbers_out_of_range_are_refused_before_any_work(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
