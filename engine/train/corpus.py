@@ -78,7 +78,8 @@ def plan_extra_sentences(folder: Path) -> int:
 def load_clips(folder: Path, split: str | None = "train", exclude_held_out: bool = True) -> list[Clip]:
     """Clips of ``split`` (None = all) with their features, from every finished shard (so training can
     start while the corpus is still being made)."""
-    held_out = set(read_plan(folder)["held_out_speakers"]) if exclude_held_out else set()
+    plan = read_plan(folder)  # also when the held-out voices stay: a folder without a corpus is an error
+    held_out = set(plan["held_out_speakers"]) if exclude_held_out else set()
     clips = []
     for meta_path in sorted((folder / "shards").glob("*.json")):
         with reading(meta_path, CorpusError):

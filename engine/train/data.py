@@ -197,6 +197,11 @@ def _keep_creation_time(path: Path, manifest: dict) -> dict:
 
 def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"{out} is a file: --out must be a new folder or a corpus to finish")
+    if out.is_dir() and not (out / "plan.json").is_file() and any(out.iterdir()):
+        raise TrainingError(f"{out} holds other files and no corpus: --out must be a new or empty folder, or a "
+                            "corpus to finish")
     had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
     if had > plan.extra_sentences:
         raise TrainingError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "

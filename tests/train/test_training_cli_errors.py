@@ -81,3 +81,19 @@ def test_a_damaged_run_or_corpus_file_is_named(corpus, codec_run, tmp_path, caps
     (bad_corpus / "plan.json").write_bytes(b"\xff\xfe not text")
     err = _fails(["train", "codec", "--data", str(bad_corpus), "--out", str(tmp_path / "c"), "--steps", "1"], capsys)
     assert f"{bad_corpus / 'plan.json'} is damaged or unreadable (" in err
+
+
+def test_the_corpus_is_never_written_into_a_file_or_a_folder_of_other_files(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    err = _fails(["train", "data", "--out", str(a_file)], capsys)
+    assert f"{a_file} is a file" in err and a_file.read_text() == "keep me"
+    err = _fails(["train", "data", "--out", str(tmp_path)], capsys)
+    assert f"{tmp_path} holds other files and no corpus" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing added
+
+
+def test_a_probe_of_a_folder_without_a_corpus_is_an_error_not_an_empty_report(tmp_path, capsys):
+    err = _fails(["codec-probe", "--model", "assets/timbre-mini", "--data", str(tmp_path / "none"), "--out",
+                  str(tmp_path / "probe")], capsys)
+    assert f"no corpus at {tmp_path / 'none'}" in err and not (tmp_path / "probe").exists()
