@@ -5,6 +5,8 @@ checkpoint every few minutes and at the end."""
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,22 +111,50 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
         held_out(start)  # a resumed run's last checkpoint already holds this step's figures
     for m in modules.values():
         m.train()
-    for step in range(start, steps):
-        if rescan is not None and step % RESCAN_EVERY == 0 and step > start:
-            rescan()
-        gen.manual_seed(seed * 1_000_003 + step)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps)
-        losses = losses_at(np.random.default_rng([seed, step]), gen)
-        opt.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        for k, v in losses.items():
-            avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
-        progress.step(1, f"step {step + 1} {_figures(avg)}")
-        if time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
-            checked = held_out(step + 1) if validate is not None else {}
-            save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, **checked})
-            t_ckpt = time.monotonic()
+    with _InterruptBetweenSteps() as interrupt:
+        for step in range(start, steps):
+            if rescan is not None and step % RESCAN_EVERY == 0 and step > start:
+                rescan()
+            gen.manual_seed(seed * 1_000_003 + step)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, steps)
+            losses = losses_at(np.random.default_rng([seed, step]), gen)
+            opt.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            for k, v in losses.items():
+                avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
+            progress.step(1, f"step {step + 1} {_figures(avg)}")
+            if interrupt.asked:  # Ctrl-C: keep every finished step, then stop as asked
+                save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, "held_out_history": history})
+                log(f"interrupted: saved step {step + 1} in {out}; the same command continues from it")
+                raise KeyboardInterrupt
+            if time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
+                checked = held_out(step + 1) if validate is not None else {}
+                save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, **checked})
+                t_ckpt = time.monotonic()
     return avg
+
+
+class _InterruptBetweenSteps:
+    """While training in the main thread, the first Ctrl-C (SIGINT) only sets ``asked``: the step under way
+    finishes (a step cut in the middle of the optimizer's update cannot be saved) and ``run_steps`` saves
+    it before stopping. A second Ctrl-C interrupts at once, as usual."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous = None
+
+    def _ask(self, signum, frame) -> None:
+        self.asked = True
+        signal.signal(signal.SIGINT, self._previous)  # the next Ctrl-C is not deferred
+
+    def __enter__(self) -> "_InterruptBetweenSteps":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None and not self.asked:
+            signal.signal(signal.SIGINT, self._previous)
