@@ -138,23 +138,29 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
 
 
 class _InterruptBetweenSteps:
-    """While training in the main thread, the first Ctrl-C (SIGINT) only sets ``asked``: the step under way
-    finishes (a step cut in the middle of the optimizer's update cannot be saved) and ``run_steps`` saves
-    it before stopping. A second Ctrl-C interrupts at once, as usual."""
+    """While training in the main thread, the first Ctrl-C (SIGINT) or SIGTERM only sets ``asked``: the step
+    under way finishes (a step cut in the middle of the optimizer's update cannot be saved) and ``run_steps``
+    saves it before stopping. A second signal acts at once, as usual."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.asked = False
-        self._previous = None
+        self._previous: dict[int, object] = {}
 
     def _ask(self, signum, frame) -> None:
         self.asked = True
-        signal.signal(signal.SIGINT, self._previous)  # the next Ctrl-C is not deferred
+        self._restore()  # the next signal is not deferred
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
 
     def __enter__(self) -> "_InterruptBetweenSteps":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._ask)
+            self._previous = {signum: signal.signal(signum, self._ask) for signum in self.SIGNALS}
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None and not self.asked:
-            signal.signal(signal.SIGINT, self._previous)
+        self._restore()

@@ -12,7 +12,7 @@ from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.loop import run_steps
 
 
-def _run(out, start, steps, ctrl_c_at=(), model=None):
+def _run(out, start, steps, ctrl_c_at=(), model=None, signum=signal.SIGINT):
     torch.manual_seed(0)
     model = model or nn.Linear(4, 1)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
@@ -23,7 +23,7 @@ def _run(out, start, steps, ctrl_c_at=(), model=None):
     def losses_at(rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         calls.append(1)
         for _ in range(ctrl_c_at.count(len(calls))):
-            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, delivered to this (main) thread
+            signal.raise_signal(signum)  # a real Ctrl-C (or SIGTERM), delivered to this (main) thread
         x = torch.randn(8, 4, generator=gen)
         return {"loss": ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()}
 
@@ -47,3 +47,11 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
         _run(tmp_path / "run", 0, 6, ctrl_c_at=(2, 2))  # twice within the second step
     assert not (tmp_path / "run" / "state.json").exists()  # nothing saved: that step never finished
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigterm_also_saves_the_step_under_way(tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "run", 0, 6, ctrl_c_at=(4,), signum=signal.SIGTERM)
+    assert read_run_state(tmp_path / "run")["step"] == 4
+    assert signal.getsignal(signal.SIGTERM) is before
