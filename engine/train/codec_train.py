@@ -247,7 +247,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     ``device``: see ``training_device``."""
     if not (0.0 <= acoustic_drop and 0.0 <= acoustic_noise and acoustic_drop + acoustic_noise <= 1.0):
         raise TrainingError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
-                         "shares of the crops (each at least 0, together at most 1)")
+                            "shares of the crops (each at least 0, together at most 1)")
     torch.set_num_threads(threads)
     dev = training_device(device)
     clips = load_clips(data, "train")

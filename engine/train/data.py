@@ -205,7 +205,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
     if had > plan.extra_sentences:
         raise TrainingError(f"{out} was made with --extra-sentences {had}; pass it again to finish or rebuild "
-                           "this corpus, or use a new --out")
+                            "this corpus, or use a new --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     for name in list(plan.counts) + list(plan.held_out_speakers):
@@ -218,7 +218,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
         extra = build_extra_sentences(lexicon, sentences, plan.seed)
         if len(extra) < plan.extra_sentences:
             raise TrainingError(f"the extra text pool has {len(extra)} sentences, fewer than the "
-                               f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
+                                f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
         sentences += extra[: plan.extra_sentences]
     write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
     todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]

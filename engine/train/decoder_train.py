@@ -48,7 +48,7 @@ def grow_decoder(codec: VoxtralCodec, layers: tuple[int, ...]) -> VoxtralCodec:
     have = tuple(codec.cfg.decoder_transformer_lengths)
     if len(layers) != len(have) or any(n < h for n, h in zip(layers, have)):
         raise TrainingError(f"--decoder-layers needs {len(have)} numbers, each at least the codec's own "
-                         f"{','.join(map(str, have))}; got {','.join(map(str, layers))}")
+                            f"{','.join(map(str, have))}; got {','.join(map(str, layers))}")
     grown = VoxtralCodec(replace(codec.cfg, decoder_transformer_lengths=tuple(layers)))
     missing, unexpected = grown.load_state_dict(codec.state_dict(), strict=False)
     if unexpected or any(not k.startswith("decoder_blocks.") for k in missing):

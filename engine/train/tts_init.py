@@ -62,8 +62,8 @@ def start_tts_from(model: VoxtralTTS, init: Path, size: str) -> None:
         cfg, tts, _ = read_modules(init)
         if replace(cfg.tts, acoustic_dim=model.cfg.acoustic_dim) != model.cfg:
             raise TrainingError(f"the TTS of {init} is not the {size!r} size on this codec; pass the --size and "
-                               "--codec it was trained with (a codec with more acoustic values is the one change "
-                               "allowed)")
+                                "--codec it was trained with (a codec with more acoustic values is the one change "
+                                "allowed)")
         state = tts.state_dict()
     else:
         state = checkpoint_module_state(init, "tts")

@@ -117,7 +117,8 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     assert "against exposure bias." in card and "--dropout" not in card
     card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
     assert "runs marked `--dropout` also with residual dropout" in card
-    assert "--input-noise 1.5 --dropout 0.1 --lr 0.0003 --size tiny --init data/runs/tts --export assets/timbre-mini" in card
+    assert ("--input-noise 1.5 --dropout 0.1 --lr 0.0003 --size tiny --init data/runs/tts "
+            "--export assets/timbre-mini") in card
     assert card.count(" --lr ") == 1  # the first run used the default peak
 
 
@@ -262,7 +263,8 @@ def test_commands_name_a_runs_size_batch_and_gpu_where_they_are_not_the_defaults
     decoder = _run(tmp_path / "decoder", 1200, codec=str(codec), tts=str(tts), sample_steps=SAMPLING.steps,
                    batch=12, device="cuda")
     lines = training_commands(Path("data/corpus"), 1.0, codec, tts, decoder)
-    codec_line, tts_line, decoder_line = (next(x for x in lines if f"train {s} " in x) for s in ("codec", "tts", "decoder"))
+    codec_line, tts_line, decoder_line = (next(x for x in lines if f"train {stage} " in x)
+                                          for stage in ("codec", "tts", "decoder"))
     assert codec_line.endswith("--out data/runs/codec --steps 3000")  # mini, its default batch, CPU: no flags
     assert tts_line.endswith("--steps 2000 --input-noise 1 --batch 64 --device cuda")
     assert decoder_line.endswith("--steps 1200 --device cuda --export assets/timbre-mini")
