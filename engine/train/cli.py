@@ -242,10 +242,14 @@ def run_train(args: argparse.Namespace) -> int:
                       listen=args.listen, **_placement(args))
         return 0
     if args.stage == "card":
+        from engine.train.checkpoint import read_run_state
         from engine.train.export import write_presets
         from engine.train.model_card import write_model_card
 
         model = Path(args.model)
+        for run in (args.codec, args.tts, args.decoder):  # every run the card names, before the presets are written
+            if run is not None:
+                read_run_state(Path(run))
         write_presets(Path(args.presets), model, Path(args.data))
         print(write_model_card(model, Path(args.data), Path(args.codec), Path(args.tts), Path(args.eval), args.scale,
                                Path(args.decoder) if args.decoder else None))

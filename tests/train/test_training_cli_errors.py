@@ -97,3 +97,10 @@ def test_a_probe_of_a_folder_without_a_corpus_is_an_error_not_an_empty_report(tm
     err = _fails(["codec-probe", "--model", "assets/timbre-mini", "--data", str(tmp_path / "none"), "--out",
                   str(tmp_path / "probe")], capsys)
     assert f"no corpus at {tmp_path / 'none'}" in err and not (tmp_path / "probe").exists()
+
+
+def test_the_card_checks_its_runs_before_writing_any_preset(corpus, codec_run, tmp_path, capsys):
+    presets = tmp_path / "presets"
+    err = _fails(["train", "card", "--model", "assets/timbre-mini", "--data", str(corpus), "--codec", str(codec_run),
+                  "--tts", str(tmp_path / "no-tts"), "--presets", str(presets)], capsys)
+    assert f"{tmp_path / 'no-tts'} is not a training run" in err and not presets.exists()
