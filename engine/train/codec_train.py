@@ -27,13 +27,14 @@ from torch import nn
 
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import CodecConfig, from_dict, to_dict
+from engine.device import describe
 from engine.model_files import is_model_folder, read_modules
 from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.errors import TrainingError, reading
-from engine.train.loop import cosine_lr, describe_device, run_extra, run_steps, training_device
+from engine.train.loop import cosine_lr, run_extra, run_steps, training_device
 from engine.train.sizes import CODEC_SIZES
 
 CROP_FRAMES = 24
@@ -271,7 +272,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     start = state["step"] if state else 0
     hours = sum(c.meta["seconds"] for c in clips) / 3600
     log(f"codec {size}: {sum(p.numel() for p in trainer.codec.parameters()) / 1e6:.2f}M parameters, "
-        f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps} on {describe_device(dev)}")
+        f"{len(clips)} clips ({hours:.2f} h); steps {start} -> {steps} on {describe(dev, torch.float32)}")
     state_holder = {"clips": clips}
 
     def rescan() -> None:

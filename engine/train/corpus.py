@@ -15,6 +15,7 @@ from engine.train.errors import TrainingError, reading
 STEPS_PER_FRAME = 16  # 5 ms WORLD steps per 80 ms frame
 STEPS_PER_ALIGN = 2  # 5 ms steps per 10 ms alignment step
 _INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+PLAN_NAME = "plan.json"  # written when ``timbre train data`` starts: the folder is a corpus from then on
 
 
 class CorpusError(TrainingError):
@@ -57,7 +58,7 @@ class Clip:
 
 def read_plan(folder: Path) -> dict:
     """The corpus plan (written when ``timbre train data`` starts): held-out speakers and counts."""
-    path = folder / "plan.json"
+    path = folder / PLAN_NAME
     if not path.is_file():
         raise CorpusError(f"no corpus at {folder}: run `timbre train data --out {folder}` first")
     with reading(path, CorpusError):

@@ -27,7 +27,7 @@ from engine.atomic import write_atomic, write_text_atomic
 from engine.codec import world
 from engine.phonemes import Lexicon, text_words
 from engine.train.augment import Warp, apply_warp
-from engine.train.corpus import plan_extra_sentences
+from engine.train.corpus import PLAN_NAME, plan_extra_sentences
 from engine.train.errors import TrainingError
 from engine.train.progress import Progress
 from engine.train.teachers import VOICES, synthesize
@@ -199,7 +199,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     """Build (or finish) the corpus in ``out``; returns the manifest."""
     if out.exists() and not out.is_dir():
         raise TrainingError(f"{out} is a file: --out must be a new folder or a corpus to finish")
-    if out.is_dir() and not (out / "plan.json").is_file() and any(out.iterdir()):
+    if out.is_dir() and not (out / PLAN_NAME).is_file() and any(out.iterdir()):
         raise TrainingError(f"{out} holds other files and no corpus: --out must be a new or empty folder, or a "
                             "corpus to finish")
     had = plan_extra_sentences(out)  # dropping them would drop their clips from the manifest
@@ -220,7 +220,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
             raise TrainingError(f"the extra text pool has {len(extra)} sentences, fewer than the "
                                 f"{plan.extra_sentences} asked for (are fortunes and manpages installed?)")
         sentences += extra[: plan.extra_sentences]
-    write_text_atomic(out / "plan.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
+    write_text_atomic(out / PLAN_NAME, json.dumps({"format_version": CORPUS_FORMAT_VERSION, **asdict(plan)}, indent=1))
     todo = [i for i in range(len(shards)) if not (out / "shards" / f"{i:04d}.json").is_file()]
     log(f"corpus: {len(sentences)} sentences, {sum(map(len, shards))} clips in {len(shards)} shards; "
         f"{len(todo)} shards to make")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from engine.codec.voxtral_codec import VoxtralCodec
+from engine.device import describe
 from engine.model_files import file_hash
 from engine.nn.tts_model import VoxtralTTS
 from engine.train.checkpoint import load_checkpoint, read_run_state
@@ -24,7 +25,7 @@ from engine.train.codec_train import (CODEC_FILE, HeldOutRoundTrip, export_codec
                                       load_trained_codec)
 from engine.train.corpus import STEPS_PER_FRAME, load_clips
 from engine.train.errors import TrainingError
-from engine.train.loop import cosine_lr, describe_device, held_out_checks, held_out_so_far, run_steps, training_device
+from engine.train.loop import cosine_lr, held_out_checks, held_out_so_far, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_train import (CODES_FILE, encode_corpus, items_by_speaker, make_items, own_predictions,
                                    sample_items)
@@ -97,7 +98,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     state = load_checkpoint(out, {"codec": codec}, opt)
     start = state["step"] if state else 0
     log(f"decoder: {sum(p.numel() for p in params) / 1e6:.2f}M of {sum(p.numel() for p in codec.parameters()) / 1e6:.2f}M "
-        f"codec parameters, {len(items)} clips; steps {start} -> {steps} on {describe_device(dev)}")
+        f"codec parameters, {len(items)} clips; steps {start} -> {steps} on {describe(dev, torch.float32)}")
 
     weights = feature_weights(low_envelope)
 

@@ -35,13 +35,6 @@ def training_device(spec: str = "auto") -> torch.device:
     return device
 
 
-def describe_device(device: torch.device) -> str:
-    """'cpu (2 threads)' or 'cuda:0 (NVIDIA H100 80GB HBM3)', for a stage's first log line."""
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
-
-
 def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float) -> float:
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -126,14 +119,19 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
             for k, v in losses.items():
                 avg[k] = 0.98 * avg.get(k, v.item()) + 0.02 * v.item()
             progress.step(1, f"step {step + 1} {_figures(avg)}")
-            if interrupt.asked:  # Ctrl-C: keep every finished step, then stop as asked
-                save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, "held_out_history": history})
-                log(f"interrupted: saved step {step + 1} in {out}; the same command continues from it")
-                raise KeyboardInterrupt
-            if time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
-                checked = held_out(step + 1) if validate is not None else {}
+            stopping = interrupt.asked  # Ctrl-C: keep every finished step, then stop as asked
+            if stopping or time.monotonic() - t_ckpt > CHECKPOINT_SECONDS or step + 1 == steps:
+                if validate is None:
+                    checked = {}
+                elif stopping:  # a stop is not held up by the held-out checks; it keeps the curve so far
+                    checked = {"held_out_history": history}
+                else:
+                    checked = held_out(step + 1)
                 save_checkpoint(out, step + 1, modules, opt, {**extra, "losses": avg, **checked})
                 t_ckpt = time.monotonic()
+            if stopping:
+                log(f"interrupted: saved step {step + 1} in {out}; the same command continues from it")
+                raise KeyboardInterrupt
     return avg
 
 

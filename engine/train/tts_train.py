@@ -34,6 +34,7 @@ from safetensors.torch import save_file
 
 from engine.atomic import write_atomic
 from engine.codec.voxtral_codec import VoxtralCodec
+from engine.device import describe
 from engine.model_files import file_hash
 from engine.nn.fsq import fsq_decode, fsq_encode
 from engine.nn.layers import TransformerBlock
@@ -43,7 +44,7 @@ from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.errors import TrainingError
-from engine.train.loop import cosine_lr, describe_device, held_out_checks, run_extra, run_steps, training_device
+from engine.train.loop import cosine_lr, held_out_checks, run_extra, run_steps, training_device
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
 
@@ -385,7 +386,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
         log(f"tts: starting from {init}")
     start = state["step"] if state else 0
     log(f"tts {size}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(items)} clips, "
-        f"{len(by_speaker)} speakers; steps {start} -> {steps} on {describe_device(dev)}")
+        f"{len(by_speaker)} speakers; steps {start} -> {steps} on {describe(dev, torch.float32)}")
     corpus = {"codes": codes, "items": items, "by_speaker": by_speaker}
 
     def rescan() -> None:
