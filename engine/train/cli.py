@@ -48,6 +48,7 @@ _threads = _whole_number(1, 256)
 _workers = _whole_number(0, 256)
 _scale = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
 _noise_scale = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")
+_adversarial_weight = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")
 
 
 def _flow_steps(text: str) -> int:
@@ -153,6 +154,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--decoder-layers", type=_layer_counts,
                      help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
                           "each at least the codec's own; the new layers start near the identity)")
+    dec.add_argument("--adversarial", type=_adversarial_weight, default=0.0,
+                     help="weight of an adversarial critic of the decoded features, against their smoothness "
+                          "(default 0: none)")
     _add_listen(dec)
     _add_device(dec)
     _add_card_parser(stages)
@@ -238,7 +242,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         train_decoder(Path(args.data), Path(args.codec), Path(args.tts), Path(args.out), args.steps, args.threads,
                       args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
-                      decoder_layers=args.decoder_layers, sample_steps=args.sample_steps,
+                      decoder_layers=args.decoder_layers, sample_steps=args.sample_steps, adversarial=args.adversarial,
                       listen=args.listen, **_placement(args))
         return 0
     if args.stage == "card":

@@ -85,13 +85,25 @@ def sample_batch(clips: list[Clip], rng: np.random.Generator, crop: int = CROP_F
     return torch.from_numpy(np.stack(feats)).float(), torch.from_numpy(np.stack(units)).long()
 
 
+def standardised_features(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tensor,
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> (decoded, true), both
+    standardised by the codec's feature statistics [B, 43, T * 16]."""
+    pred = (codec.decode_steps(latent) - codec.feature_mean[:, None]) / codec.feature_std[:, None]
+    return pred, (feats - codec.feature_mean[:, None]) / codec.feature_std[:, None]
+
+
 def feature_losses(codec: VoxtralCodec, latent: torch.Tensor, feats: torch.Tensor,
                    weights: torch.Tensor = FEATURE_WEIGHTS) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> L1 on the standardised
-    features and on their time differences (against over-smoothing), weighted per feature by ``weights`` [43]."""
-    pred = (codec.decode_steps(latent) - codec.feature_mean[:, None]) / codec.feature_std[:, None]
-    target = (feats - codec.feature_mean[:, None]) / codec.feature_std[:, None]
-    w = weights.to(feats)[None, :, None]
+    """Decoder latent [B, sd + K, T] and true WORLD features [B, 43, T * 16] -> L1 losses (``l1_losses``)."""
+    return l1_losses(*standardised_features(codec, latent, feats), weights)
+
+
+def l1_losses(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor = FEATURE_WEIGHTS,
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standardised features [B, 43, S], decoded and true -> L1 on them and on their time differences
+    (against over-smoothing), weighted per feature by ``weights`` [43]."""
+    w = weights.to(target)[None, :, None]
     feat = ((pred - target).abs() * w).mean() / w.mean()
     delta = ((pred.diff(dim=-1) - target.diff(dim=-1)).abs() * w).mean() / w.mean()
     return feat, delta

@@ -184,6 +184,25 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
         assert feature_losses(after_codec, latents, feats)[0] < feature_losses(before_codec, latents, feats)[0]
     assert load_model(str(tuned_model), torch.device("cpu"), torch.float32).config.trained
 
+    # --adversarial: a critic of the decoded features trains beside the decoder, is checkpointed, resumes
+    from engine.train.feature_critic import FeatureCritic
+
+    adv_run = tmp_path / "decoder-adversarial"
+    train_decoder(corpus, codec_run, run, adv_run, 2, threads=2, seed=0, listen=0, log=logs.append, batch=4,
+                  sample_steps=1, adversarial=0.1)
+    critics = [FeatureCritic(), FeatureCritic()]
+    load_checkpoint(adv_run, {"critic": critics[0]}, None)
+    train_decoder(corpus, codec_run, run, adv_run, 4, threads=2, seed=0, listen=0, log=logs.append, batch=4,
+                  sample_steps=1, adversarial=0.1)
+    load_checkpoint(adv_run, {"critic": critics[1]}, None)
+    first, second = (c.state_dict().values() for c in critics)
+    assert any(not torch.equal(a, b) for a, b in zip(first, second))
+    adv_extra = read_run_state(adv_run)["extra"]
+    assert adv_extra["adversarial"] == 0.1 and {"critic", "adversarial"} <= set(adv_extra["losses"])
+    with pytest.raises(TrainingError, match="started without --adversarial"):
+        train_decoder(corpus, codec_run, run, decoder_run, 41, threads=2, seed=0, listen=0, log=logs.append,
+                      batch=4, adversarial=0.1)
+
     engine = Engine(EngineConfig(model=str(model_dir), device="cpu", threads=2))
     info = engine.load()
     assert info.trained and "default" in info.voices and info.can_clone
