@@ -112,6 +112,12 @@ def _sample_steps_flag(state: dict) -> str:
     return f" --sample-steps {steps}" if steps != SAMPLING.steps else ""
 
 
+def _adversarial_flag(state: dict) -> str:
+    """A decoder run's ``--adversarial``, for runs trained with the feature critic."""
+    weight = state.get("extra", {}).get("adversarial", 0.0)
+    return f" --adversarial {weight:g}" if weight else ""
+
+
 def _placement_flags(state: dict, default_batch: int) -> str:
     """A run's ``--size`` (other than mini), ``--batch`` (other than its stage's default) and ``--device
     cuda`` (runs trained on a GPU): runs from before these were recorded were mini, default batch, CPU."""
@@ -174,7 +180,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
         lines.append(f".venv/bin/timbre train decoder --data data/{run_corpus(state, data).name} "
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
                      f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
-                     f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)}"
+                     f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)}{_adversarial_flag(state)}"
                      f"{_placement_flags(state, STAGE_BATCH['decoder'])} --export assets/timbre-mini")
     lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
     made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"

@@ -48,6 +48,10 @@ def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
                     sample_steps=SAMPLING.steps)
     assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, weighted)[6].endswith(
         "--steps 1200 --low-envelope-weight 4 --export assets/timbre-mini")
+    critic = _run(tmp_path / "decoder-critic", 1200, codec=str(codec2), tts=str(tts2), adversarial=0.05,
+                  sample_steps=SAMPLING.steps)
+    assert training_commands(Path("data/corpus"), 0.7, codec2, tts2, critic)[6].endswith(
+        "--steps 1200 --adversarial 0.05 --export assets/timbre-mini")
     (codec2 / "codec.json").write_text(json.dumps({"format_version": 1, "codec": {"decoder_transformer_lengths": [2, 1, 0]}}))
     same = _run(tmp_path / "decoder3", 1200, codec=str(codec2), tts=str(tts2), decoder_layers=[2, 1, 0],
                 sample_steps=SAMPLING.steps)
