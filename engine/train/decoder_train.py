@@ -60,7 +60,7 @@ def grow_decoder(codec: VoxtralCodec, layers: tuple[int, ...]) -> VoxtralCodec:
 
 def adversarial_losses(critic: FeatureCritic, critic_opt: torch.optim.Optimizer, real: torch.Tensor,
                        fake: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Update the critic on one batch of standardised features [B, 43, S] (true and decoded), then score the
+    """Update the critic on one batch of standardised features [B, F, S] (true and decoded), then score the
     decoded ones with the critic frozen: {"critic": its loss before the update, "adversarial": the decoder's}."""
     critic_opt.zero_grad(set_to_none=True)
     c_loss = critic_loss(critic, real, fake)
@@ -116,8 +116,7 @@ def train_decoder(data: Path, codec_dir: Path, tts_dir: Path, out: Path, steps: 
     params = [p for p in codec.parameters() if p.requires_grad]
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.0)
-    resumed_adversarial = read_run_state(out)["extra"].get("adversarial", 0.0) if (out / STATE_NAME).is_file() else 0.0
-    if (out / STATE_NAME).is_file() and (resumed_adversarial > 0) != (adversarial > 0):
+    if (out / STATE_NAME).is_file() and (read_run_state(out)["extra"].get("adversarial", 0.0) > 0) != (adversarial > 0):
         raise TrainingError(f"{out} was started {'with' if adversarial == 0 else 'without'} --adversarial; resume it "
                             f"the same way, or start a new --out")
     modules: dict[str, torch.nn.Module] = {"codec": codec}
