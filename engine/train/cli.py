@@ -47,8 +47,7 @@ _steps = _whole_number(1, 100_000_000)
 _threads = _whole_number(1, 256)
 _workers = _whole_number(0, 256)
 _scale = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
-_noise_scale = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")
-_adversarial_weight = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")
+_up_to_ten = _bounded(lambda v: 0.0 <= v <= 10.0, "[0, 10]")  # --input-noise, --adversarial (0: off)
 
 
 def _flow_steps(text: str) -> int:
@@ -126,7 +125,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--init", help="start a new run from this TTS run folder's last checkpoint, or from the TTS of "
                      "this model folder (e.g. assets/timbre-mini); on a codec with more acoustic values the TTS is "
                      "widened, starting as the old one on the old values")
-    tts.add_argument("--input-noise", type=_noise_scale, default=1.0,
+    tts.add_argument("--input-noise", type=_up_to_ten, default=1.0,
                      help="scale of the input-frame corruption against exposure bias (0: true frames only)")
     tts.add_argument("--dropout", type=_share, default=0.0,
                      help="residual dropout in the backbone while training (against memorising sentences)")
@@ -154,7 +153,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("--decoder-layers", type=_layer_counts,
                      help="grow the decoder first: transformer layers per rate, 12.5 Hz first (e.g. 2,1,1,1,1; "
                           "each at least the codec's own; the new layers start near the identity)")
-    dec.add_argument("--adversarial", type=_adversarial_weight, default=0.0,
+    dec.add_argument("--adversarial", type=_up_to_ten, default=0.0,
                      help="weight of an adversarial critic of the decoded features, against their smoothness "
                           "(default 0: none)")
     _add_listen(dec)

@@ -88,7 +88,8 @@ def load_clips(folder: Path, split: str | None = "train", exclude_held_out: bool
         metas = [c for c in metas if (split is None or c["split"] == split) and c["speaker"] not in held_out]
         if not metas:
             continue
-        with reading(meta_path.with_suffix(".safetensors"), CorpusError):
-            feats = load_file(str(meta_path.with_suffix(".safetensors")))
+        shard = meta_path.with_suffix(".safetensors")
+        with reading(shard, CorpusError):
+            feats = load_file(str(shard))
         clips += [Clip(c, feats[c["clip"]]) for c in metas]
     return clips
