@@ -44,6 +44,8 @@ def _whole_number(lo: int, hi: int) -> Callable[[str], int]:
 
 _sentence_count = _whole_number(0, 1000)
 _steps = _whole_number(1, 100_000_000)
+_steps_or_none = _whole_number(0, 100_000_000)
+ZERO_STEPS_HELP = "training steps; 0 with --init takes those weights as they are (a voice fine-tune keeps them)"
 _threads = _whole_number(1, 256)
 _workers = _whole_number(0, 256)
 _scale = _bounded(lambda v: 0.0 < v <= 100.0, "(0, 100]")
@@ -97,10 +99,21 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                       help="also read this many sentences of the extra pool (more fortune files, the Linux manual "
                            "pages), each once; adds distinct text without changing the base clips")
 
+    rec = stages.add_parser("recordings", help="make a one-speaker corpus from your own recordings (to fine-tune "
+                            "a model on that voice)")
+    rec.add_argument("--in", dest="recordings", required=True,
+                     help="folder with metadata.csv (name|transcript lines, audio in wavs/) or audio files each with "
+                          "a .txt transcript beside it")
+    rec.add_argument("--speaker", required=True, help="the voice's name in the model (lower-case letters, digits, "
+                     "hyphens)")
+    rec.add_argument("--licence", required=True, help="the terms the recordings are used under, e.g. 'recorded "
+                     "by Ana Ruiz for Acme, consent form 2026-11-02' (kept with every clip and in the model card)")
+    rec.add_argument("--out", required=True, help="corpus folder (kept out of git)")
+
     codec = stages.add_parser("codec", help="train the WORLD-feature codec")
     codec.add_argument("--data", default=DEFAULT_DATA)
     codec.add_argument("--out", default=f"{DEFAULT_RUNS}/codec")
-    codec.add_argument("--steps", type=_steps, default=6000)
+    codec.add_argument("--steps", type=_steps_or_none, default=6000, help=ZERO_STEPS_HELP)
     codec.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
     codec.add_argument("--threads", type=_threads, default=2)
     codec.add_argument("--seed", type=int, default=0)
@@ -117,7 +130,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     tts.add_argument("--data", default=DEFAULT_DATA)
     tts.add_argument("--codec", default=f"{DEFAULT_RUNS}/codec")
     tts.add_argument("--out", default=f"{DEFAULT_RUNS}/tts")
-    tts.add_argument("--steps", type=_steps, default=20000)
+    tts.add_argument("--steps", type=_steps_or_none, default=20000, help=ZERO_STEPS_HELP)
     tts.add_argument("--size", default="mini", choices=SIZES, help=SIZE_HELP)
     tts.add_argument("--threads", type=_threads, default=2)
     tts.add_argument("--seed", type=int, default=0)
@@ -219,6 +232,11 @@ def run_train(args: argparse.Namespace) -> int:
         plan = Plan(base.scaled(args.scale).counts, base.held_out_speakers, args.eval_sentences, base.shard_size,
                     base.n_generated, args.seed, args.extra_sentences)
         make_corpus(Path(args.out), plan, args.workers)
+        return 0
+    if args.stage == "recordings":
+        from engine.train.recordings import make_recordings_corpus
+
+        make_recordings_corpus(Path(args.recordings), Path(args.out), args.speaker, args.licence)
         return 0
     if args.stage == "codec":
         from engine.train.codec_train import train_codec

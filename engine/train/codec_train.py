@@ -34,7 +34,7 @@ from engine.phonemes import SYMBOLS
 from engine.train.checkpoint import checkpoint_module_state, load_checkpoint
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.errors import TrainingError, reading
-from engine.train.loop import cosine_lr, run_extra, run_steps, training_device
+from engine.train.loop import adopt_at_step_zero, check_zero_steps, cosine_lr, run_extra, run_steps, training_device
 from engine.train.sizes import CODEC_SIZES
 
 CROP_FRAMES = 24
@@ -258,6 +258,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     words) against the rest. ``acoustic_drop`` / ``acoustic_noise``: the shares of crops whose acoustic
     values reach the decoder zeroed / noised (fewer keep more of the envelope in them: docs/codec.md).
     ``device``: see ``training_device``."""
+    check_zero_steps(steps, init)
     if not (0.0 <= acoustic_drop and 0.0 <= acoustic_noise and acoustic_drop + acoustic_noise <= 1.0):
         raise TrainingError(f"--acoustic-drop {acoustic_drop:g} and --acoustic-noise {acoustic_noise:g} must be "
                             "shares of the crops (each at least 0, together at most 1)")
@@ -299,6 +300,7 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
     held_out = HeldOutRoundTrip.from_corpus(data)
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan,
                     validate=None if held_out is None else lambda: held_out(trainer.codec))
+    adopt_at_step_zero(out, steps, state, {"trainer": trainer}, opt, extra)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)
     log(f"codec: exported {out / CODEC_FILE}")

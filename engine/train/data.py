@@ -137,7 +137,7 @@ def trim_and_level(audio: np.ndarray, margin: float = 0.05, rms_db: float = -20.
 
 def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence], seed: int) -> int:
     """Make one shard; returns how many clips it kept (failed alignments are dropped)."""
-    from engine.train.align import Aligner, AlignmentError, units_and_durations
+    from engine.train.align import Aligner, AlignmentError
 
     spk = speaker(jobs[0].speaker)
     r = random.Random(seed * 100_003 + index)
@@ -146,35 +146,50 @@ def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence],
     audios = synthesize(VOICES[spk.voice], texts, length_scale)
     aligner = Aligner()
     clips, feats = [], {}
-    (out / "audio").mkdir(parents=True, exist_ok=True)
     for job, (audio, sr) in zip(jobs, audios):
         a = soxr.resample(audio, sr, SR).astype(np.float32) if sr != SR else audio
         a = trim_and_level(a)
         if spk.warp is not None:
             a = trim_and_level(apply_warp(a, spk.warp))
         s = sentences[job.sentence]
-        words = [w for w in text_words(s.spoken) if w[0].isalpha()]
         try:
-            units, durs = units_and_durations(s.spoken, aligner.segments(a, words), len(a) // (SR // 100))
+            timing, feats[job.clip] = analysed_clip(out, job.clip, a, s.spoken, aligner)
         except AlignmentError:
             continue
-        feats[job.clip] = world.analyze(a)
-        sf.write(str(out / "audio" / f"{job.clip}.flac"), a, SR)
         clips.append({
             "clip": job.clip, "speaker": spk.name, "voice": spk.voice, "split": job.split,
             "warp": asdict(spk.warp) if spk.warp else None, "length_scale": round(length_scale, 3),
             "sentence": job.sentence, "text": s.text, "spoken": s.spoken, "source": s.source,
-            "text_licence": s.licence, "voice_licence": VOICES[spk.voice].licence,
-            "audio": f"audio/{job.clip}.flac", "seconds": round(len(a) / SR, 3),
-            "units": units, "durations_10ms": durs, "steps": int(len(feats[job.clip])),
+            "text_licence": s.licence, "voice_licence": VOICES[spk.voice].licence, **timing,
         })
+    write_shard(out, index, clips, feats)
+    return len(clips)
+
+
+def analysed_clip(out: Path, name: str, audio: np.ndarray, spoken: str, aligner) -> tuple[dict, np.ndarray]:
+    """A trimmed, levelled 16 kHz clip [n] that says ``spoken`` -> (its clip fields: audio path, seconds,
+    aligned units and their durations, feature steps; its WORLD features [steps, 43]), and its audio written
+    to ``audio/<name>.flac``. Raises AlignmentError when the aligner cannot follow the text."""
+    from engine.train.align import units_and_durations
+
+    words = [w for w in text_words(spoken) if w[0].isalpha()]
+    units, durs = units_and_durations(spoken, aligner.segments(audio, words), len(audio) // (SR // 100))
+    feats = world.analyze(audio)
+    (out / "audio").mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "audio" / f"{name}.flac", lambda p: sf.write(str(p), audio, SR, format="FLAC"))
+    return {"audio": f"audio/{name}.flac", "seconds": round(len(audio) / SR, 3), "units": units,
+            "durations_10ms": durs, "steps": int(len(feats))}, feats
+
+
+def write_shard(out: Path, index: int, clips: list[dict], feats: dict[str, np.ndarray]) -> None:
+    """``shards/NNNN.json`` (the clips' fields) and ``shards/NNNN.safetensors`` (their features), atomically;
+    the JSON last, since a shard counts as made once it is there."""
     shards = out / "shards"
     if feats:
         write_atomic(shards / f"{index:04d}.safetensors",
                      lambda p: save_file(feats, str(p), metadata={"format_version": str(CORPUS_FORMAT_VERSION)}))
     write_text_atomic(shards / f"{index:04d}.json", json.dumps({"format_version": CORPUS_FORMAT_VERSION,
                                                                 "clips": clips}))
-    return len(clips)
 
 
 def lexicon_path() -> Path:

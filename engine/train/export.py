@@ -15,7 +15,7 @@ from engine.config import ModelConfig
 from engine.model_files import LEXICON_NAME, save_model
 from engine.nn.tts_model import VoxtralTTS
 from engine.phonemes import Lexicon
-from engine.train.corpus import load_clips
+from engine.train.corpus import load_clips, read_plan
 from engine.train.data import lexicon_path
 from engine.train.sizes import SAMPLING
 from engine.train.tts_train import REF_FRAMES
@@ -51,9 +51,20 @@ def write_lexicon(path: Path) -> None:
     write_atomic(path, lambda p: p.write_bytes(gzip.compress(lines.encode("utf-8"), mtime=0)))
 
 
+def model_identity(folder: Path, data: Path) -> tuple[str, str]:
+    """(name, note) of a model exported to ``folder`` from runs on the corpus ``data``: timbre-mini for the
+    teacher corpus; a voice fine-tune (a ``timbre train recordings`` corpus) is named after its folder, so it
+    is not mistaken for the built-in model."""
+    plan = read_plan(data)
+    if plan.get("kind") == "recordings":
+        return folder.name, f"timbre-mini fine-tuned on recordings of {plan['args']['speaker']}; see MODEL_CARD.md"
+    return "timbre-mini", NOTE
+
+
 def export_model(folder: Path, model: VoxtralTTS, codec: VoxtralCodec, data: Path, codes: dict[str, torch.Tensor],
-                 name: str = "timbre-mini", log=print) -> Path:
-    cfg = ModelConfig(name=name, trained=True, note=NOTE, tts=model.cfg, codec=codec.cfg, sampling=SAMPLING).check()
+                 log=print) -> Path:
+    name, note = model_identity(folder, data)
+    cfg = ModelConfig(name=name, trained=True, note=note, tts=model.cfg, codec=codec.cfg, sampling=SAMPLING).check()
     voices = speaker_references(data, codes)
     if "default" not in voices:
         voices["default"] = next(iter(voices.values()))

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from engine.train.checkpoint import save_checkpoint
+from engine.train.errors import TrainingError
 from engine.train.lineage import init_record
 from engine.train.progress import Progress
 
@@ -53,6 +54,21 @@ def run_extra(size: str, state: dict | None, init: Path | None, data: Path) -> d
     elif init is not None:
         extra |= init_record(init)
     return extra
+
+
+def check_zero_steps(steps: int, init: Path | None) -> None:
+    """``--steps 0`` means "take ``--init``'s weights as they are" (a voice fine-tune keeps the model's
+    codec, or its TTS, and trains the rest); without ``--init`` there is nothing to take."""
+    if steps == 0 and init is None:
+        raise TrainingError("--steps 0 takes an existing run's or model's weights as they are: name them with --init")
+
+
+def adopt_at_step_zero(out: Path, steps: int, state: dict | None, modules: dict[str, nn.Module],
+                       opt: torch.optim.Optimizer, extra: dict) -> None:
+    """A ``--steps 0`` run saves its starting weights as step 0, so that it is a run like any other: later
+    stages load it, and the model card names where its weights came from."""
+    if steps == 0 and state is None:
+        save_checkpoint(out, 0, modules, opt, {**extra, "losses": {}})
 
 
 def held_out_so_far(state: dict | None) -> dict:

@@ -4,6 +4,7 @@ the exact training commands, the run's steps and losses, and the evaluation repo
 from __future__ import annotations
 
 import json
+import shlex
 from collections import Counter
 from pathlib import Path
 
@@ -139,11 +140,11 @@ def _decoder_layers_flag(state: dict, codec_run: Path) -> str:
 
 
 def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
-                      decoder_run: Path | None = None) -> list[str]:
+                      decoder_run: Path | None = None, export: str = "assets/timbre-mini") -> list[str]:
     """The commands that rebuild the model, one per run in the chain of each stage. Each run names the
     corpus it trained on (``data`` for runs from before runs recorded it); every corpus, and ``data``
-    for the evaluation, gets its ``timbre train data`` line, its scale read from its plan (``scale``
-    where it is not here)."""
+    for the evaluation, gets the command that made it (``corpus_command``). ``export``: the model folder
+    the last stage writes."""
     corpora = trained_corpora(data, codec_run, tts_run, decoder_run)
     corpora.setdefault(f"data/{data.name}", data)  # the evaluation's
     lines = []
@@ -172,7 +173,7 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
             elif "init_model" in state.get("extra", {}):
                 line += f" --init {state['extra']['init']}"
             if stage == "tts" and i == len(chain) - 1 and decoder_run is None:
-                line += " --export assets/timbre-mini"
+                line += f" --export {export}"
             lines.append(line)
             previous = folder
     if decoder_run is not None:
@@ -181,14 +182,30 @@ def training_commands(data: Path, scale: float, codec_run: Path, tts_run: Path,
                      f"--codec data/runs/{codec_run.name} --tts data/runs/{tts_run.name} "
                      f"--out data/runs/{decoder_run.name} --steps {state['step']}{_low_envelope_flag(state)}"
                      f"{_sample_steps_flag(state)}{_decoder_layers_flag(state, codec_run)}{_adversarial_flag(state)}"
-                     f"{_placement_flags(state, STAGE_BATCH['decoder'])} --export assets/timbre-mini")
-    lines.append(f".venv/bin/timbre eval --model assets/timbre-mini --data data/{data.name} --out data/eval")
-    made = [f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
-            + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else "")
-            for name, folder in corpora.items()]
+                     f"{_placement_flags(state, STAGE_BATCH['decoder'])} --export {export}")
+    lines.append(f".venv/bin/timbre eval --model {export} --data data/{data.name} --out data/eval")
+    made = [corpus_command(name, folder, scale) for name, folder in corpora.items()]
     base_corpora, base_training = base_model_commands(codec_run, tts_run)
     made = [*base_corpora, *(m for m in made if m not in base_corpora)]
     return ["make setup", *made, *base_training, *lines]
+
+
+def corpus_command(name: str, folder: Path, scale: float) -> str:
+    """The command that made the corpus ``folder`` (named ``name`` in the card): ``timbre train data`` with
+    the scale read from its plan (``scale`` where it is not on this machine), or ``timbre train recordings``
+    with the arguments it was given."""
+    from engine.train.corpus import CorpusError, read_plan
+
+    try:
+        plan = read_plan(folder)
+    except CorpusError:
+        plan = {}
+    if plan.get("kind") == "recordings":
+        a = plan["args"]
+        return (f".venv/bin/timbre train recordings --in {shlex.quote(a['recordings'])} --speaker {a['speaker']} "
+                f"--licence {shlex.quote(a['licence'])} --out {name}")
+    return (f".venv/bin/timbre train data --out {name} --scale {corpus_scale(folder, scale):g}"
+            + (f" --extra-sentences {n}" if (n := plan_extra_sentences(folder)) else ""))
 
 
 def _base_model_note(*runs: Path) -> str:
@@ -225,15 +242,43 @@ def _held_out(state: dict, measured: str) -> str:
             + (f"; held-out sentences read aloud (default sampling): {_losses(read)}" if read else ""))
 
 
+def _shown(folder: Path) -> str:
+    """A folder as the card's commands name it: relative to the working folder where it is inside it."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder)
+
+
+def _recordings_data(manifest: dict) -> list[str]:
+    """The Data section of a model fine-tuned on a ``timbre train recordings`` corpus."""
+    clips = manifest["clips"]
+    train = [c for c in clips if c["split"] == "train"]
+    (speaker, info), = manifest["voices"].items()
+    return ["## Data", "",
+            f"{len(train)} recordings of one speaker, `{speaker}` ({sum(c['seconds'] for c in train) / 60:.1f} min of "
+            f"training audio), made by `timbre train recordings` from `{info['arg']}` (corpus format "
+            f"{manifest['format_version']}, {manifest['created']}); {len(clips) - len(train)} more were held out "
+            "(never trained on). The model it was fine-tuned from learned from the data its own card lists.", "",
+            "### Sources and licences", "",
+            f"- `{speaker}` (recordings in `{info['arg']}`): {info['licence']}",
+            "- Alignment: pocketsphinx 5 (BSD) with its en-us acoustic model and dictionary.",
+            "- The recordings are not distributed; only these weights, which learned from them, are.", ""]
+
+
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
                      scale: float, decoder_run: Path | None = None) -> Path:
     cfg = read_config(model)
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8")) if (data / "manifest.json").is_file() else None
     codec_state = read_run_state(codec_run)
     tts_state = read_run_state(tts_run)
-    lines = [f"# {cfg.name} — the built-in Timbre model", "",
+    own_voice = bool(manifest) and manifest.get("kind") == "recordings"
+    lines = [f"# {cfg.name} — " + ("timbre-mini fine-tuned on one voice" if own_voice else "the built-in Timbre model"),
+             "",
              "The Voxtral TTS architecture at small scale, trained on this project's own corpus of teacher voices, "
-             "on a 2-core CPU. It runs faster than real time on two CPU cores.", "",
+             "on a 2-core CPU" + (", then fine-tuned on recordings of one speaker (its TTS and its codec's decoder; "
+                                  "the codec's encoder and semantic tokens are the base model's)" if own_voice else "")
+             + ". It runs faster than real time on two CPU cores.", "",
              "## What it is", "",
              f"- **Codec** (16 kHz, 12.5 frames/s): a causal encoder/decoder over WORLD vocoder features (5 ms steps: "
              f"log f0, voicing, 40 coded spectral-envelope values, aperiodicity), rendered by the WORLD synthesiser "
@@ -263,7 +308,9 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "longest training clip; `default` is piper joe. Any clip can be cloned through the codec's encoder.",
              ""]
     corpora = list(trained_corpora(data, codec_run, tts_run, decoder_run))
-    if manifest:
+    if manifest and manifest.get("kind") == "recordings":
+        lines += _recordings_data(manifest)
+    elif manifest:
         clips = manifest["clips"]
         hours = sum(c["seconds"] for c in clips if c["split"] == "train") / 3600
         speakers = Counter(c["speaker"] for c in clips if c["split"] == "train")
@@ -298,7 +345,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):"
               + _base_model_note(codec_run, tts_run), "", "```bash",
-              *training_commands(data, scale, codec_run, tts_run, decoder_run), "```", ""]
+              *training_commands(data, scale, codec_run, tts_run, decoder_run, _shown(model)), "```", ""]
     if eval_report and eval_report.is_file():
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]

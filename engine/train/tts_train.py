@@ -44,7 +44,8 @@ from engine.train.checkpoint import load_checkpoint
 from engine.train.codec_train import CODEC_FILE, load_trained_codec
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips
 from engine.train.errors import TrainingError
-from engine.train.loop import cosine_lr, held_out_checks, run_extra, run_steps, training_device
+from engine.train.loop import (adopt_at_step_zero, check_zero_steps, cosine_lr, held_out_checks, run_extra, run_steps,
+                              training_device)
 from engine.train.sizes import SAMPLING, tts_config
 from engine.train.tts_init import start_tts_from
 
@@ -356,6 +357,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
     ``device``: see ``training_device``."""
     from engine.train.held_out_reading import HeldOutReading
 
+    check_zero_steps(steps, init)
     torch.set_num_threads(threads)
     dev = training_device(device)
     codec = load_trained_codec(codec_dir).to(dev)
@@ -403,6 +405,7 @@ def train_tts(data: Path, codec_dir: Path, out: Path, steps: int, size: str = "m
 
     extra = {**run_extra(size, state, init, data), "codec": str(codec_dir), "input_noise": input_noise,
              "dropout": dropout, "lr": lr, "self_feed": self_feed, "batch": batch, "device": dev.type}
+    adopt_at_step_zero(out, steps, state, {"tts": model}, opt, extra)
     held_out = reading = None
     if start < steps:  # a finished run only exports: its checks (the held-out codes, resemblyzer) are not built
         held_out = HeldOutLoss.from_corpus(data, codec, out / HELD_OUT_CODES_FILE, codec_hash, log)

@@ -73,7 +73,7 @@ def _check_path(path: Path) -> None:
         raise ClipError(f"{path.name} is empty (0 bytes); the recording or copy did not finish: export it again")
 
 
-def probe(path: str | os.PathLike[str]) -> ClipSource:
+def probe(path: str | os.PathLike[str], min_seconds: float = MIN_SECONDS) -> ClipSource:
     """What a file holds, without decoding it; ClipError when it is unusable before any decoding."""
     path = Path(path)
     _check_path(path)
@@ -87,9 +87,10 @@ def probe(path: str | os.PathLike[str]) -> ClipSource:
     if seconds > MAX_SECONDS:
         raise ClipError(f"{path.name} is {seconds / 60:.0f} min long; the limit is {MAX_SECONDS // 60} min: "
                         "cut out a part with clean speech (a few minutes at most) and use that")
-    if seconds < MIN_SECONDS:
+    if seconds < min_seconds:
         raise ClipError(f"{path.name} is only {seconds:.1f} s long, too short for a voice reference; "
-                        "use a recording with 5-15 s of speech")
+                        "use a recording with 5-15 s of speech" if min_seconds == MIN_SECONDS else
+                        f"{path.name} is only {seconds:.2f} s long; a clip needs at least {min_seconds:g} s")
     return ClipSource(path=path, sample_rate=int(info.samplerate), channels=int(info.channels),
                       subtype=str(info.subtype), seconds=seconds)
 
@@ -109,14 +110,14 @@ def _mono_blocks(source: ClipSource) -> Iterator[np.ndarray]:
             from None
 
 
-def read_clip(path: str | os.PathLike[str]) -> tuple[np.ndarray, ClipSource]:
+def read_clip(path: str | os.PathLike[str], min_seconds: float = MIN_SECONDS) -> tuple[np.ndarray, ClipSource]:
     """Decode a clip (WAV, FLAC, Ogg, MP3 where libsndfile has it; any rate, depth and channel count).
 
     Returns (audio float32 [n] mono at source.sample_rate, source). Channels are averaged.
     Raises ClipError naming the file: missing, empty, not audio, corrupt, too long or too short, or
     holding NaN/infinite samples.
     """
-    source = probe(path)
+    source = probe(path, min_seconds)
     out = np.empty(int(source.seconds * source.sample_rate + 0.5), dtype=np.float32)
     n, extra = 0, []
     for block in _mono_blocks(source):
