@@ -70,6 +70,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.bridge, self.player, self.settings = bridge, player, settings
         self.info: ModelInfo | None = None
+        self._asked_model: tuple[str | None] | None = None  # a model the user opened, until it has loaded
         self.project = Project()
         self.history = History()
         self.editing = ProjectEditor(self.project, self.history, settings.text)
@@ -397,7 +398,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ---- model ------------------------------------------------------------------------------------
 
+    def open_model(self, model: str | None) -> None:
+        """Load a model folder (None: the built-in default model) on the engine thread. Once it has loaded
+        it is the model the studio opens with next time; if it cannot be loaded the current one stays."""
+        self._asked_model = (model,)
+        self.bridge.load_model(model)
+
     def _on_loaded(self, info: ModelInfo) -> None:
+        if self._asked_model is not None:
+            self.settings.model, self._asked_model = self._asked_model[0], None
         self.info = info
         if self.settings.sampler_model != info.name:  # keep the user's tuning for the same model
             self.sampler.apply_defaults(info.default_params)
@@ -418,8 +427,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_buttons()
 
     def _on_load_failed(self, message: str) -> None:
-        self._set_engine_state("no model")
-        self.show_error(f"The model could not be loaded: {message}")
+        self._asked_model = None
+        if self.info is None:
+            self._set_engine_state("no model")
+            self.show_error(f"The model could not be loaded: {message}")
+        else:  # the engine keeps the model it had
+            self._set_engine_state("ready")
+            self.show_error(f"The model could not be loaded: {message}. Still using {self.info.name}.")
         self._update_buttons()
 
     # ---- helpers ----------------------------------------------------------------------------------

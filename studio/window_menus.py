@@ -20,6 +20,13 @@ def _shortcut(window: "MainWindow", keys: str, slot) -> QtGui.QShortcut:
     return sc
 
 
+def open_model_folder(w: "MainWindow") -> None:
+    """Ask for a model folder (one `timbre train … --export` wrote, e.g. a voice fine-tune) and load it."""
+    folder = QtWidgets.QFileDialog.getExistingDirectory(w, "Open a model folder (config.json + model.safetensors)")
+    if folder:
+        w.open_model(folder)
+
+
 def build_menus(w: "MainWindow") -> None:
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
@@ -39,6 +46,9 @@ def build_menus(w: "MainWindow") -> None:
     file_menu.addAction("Export chosen take's latents…",
                         lambda: exports.export_take_latents(w, exports.chosen_take(w)))
     file_menu.addAction("Export the whole script's audio…", lambda: exports.export_timeline_audio(w))
+    file_menu.addSeparator()
+    file_menu.addAction("Open model folder…", lambda: open_model_folder(w))
+    file_menu.addAction("Use the built-in model", lambda: w.open_model(None))
     file_menu.addSeparator()
     file_menu.addAction("Quit", w.close, QtGui.QKeySequence("Ctrl+Q"))
 

@@ -109,6 +109,9 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     rec.add_argument("--licence", required=True, help="the terms the recordings are used under, e.g. 'recorded "
                      "by Ana Ruiz for Acme, consent form 2026-11-02' (kept with every clip and in the model card)")
     rec.add_argument("--out", required=True, help="corpus folder (kept out of git)")
+    rec.add_argument("--trust-transcripts", action="store_true", help="keep clips whose transcript pocketsphinx "
+                     "does not hear (by default they are left out: a transcript of another clip would teach wrong "
+                     "words; pocketsphinx also misses some right ones)")
 
     codec = stages.add_parser("codec", help="train the WORLD-feature codec")
     codec.add_argument("--data", default=DEFAULT_DATA)
@@ -236,7 +239,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.stage == "recordings":
         from engine.train.recordings import make_recordings_corpus
 
-        make_recordings_corpus(Path(args.recordings), Path(args.out), args.speaker, args.licence)
+        make_recordings_corpus(Path(args.recordings), Path(args.out), args.speaker, args.licence,
+                               trust_transcripts=args.trust_transcripts)
         return 0
     if args.stage == "codec":
         from engine.train.codec_train import train_codec

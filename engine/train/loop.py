@@ -67,6 +67,9 @@ def adopt_at_step_zero(out: Path, steps: int, state: dict | None, modules: dict[
                        opt: torch.optim.Optimizer, extra: dict) -> None:
     """A ``--steps 0`` run saves its starting weights as step 0, so that it is a run like any other: later
     stages load it, and the model card names where its weights came from."""
+    if steps == 0 and state is not None and state["step"] > 0:
+        raise TrainingError(f"{out} already holds a run trained to step {state['step']}; --steps 0 takes --init's "
+                            "weights as they are: give it a new --out")
     if steps == 0 and state is None:
         save_checkpoint(out, 0, modules, opt, {**extra, "losses": {}})
 

@@ -2,6 +2,7 @@
 playback through the ALSA file device."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
@@ -393,3 +394,29 @@ def test_window_screenshot_is_a_real_picture(qtbot, make_studio, tmp_path):
     assert img.width() >= 800 and img.height() >= 600
     colours = {img.pixel(x, y) for x in range(0, img.width(), 37) for y in range(0, img.height(), 37)}
     assert len(colours) > 20  # panes, text and controls are drawn, not a blank window
+
+
+def test_a_model_folder_opens_from_the_file_menu_and_a_bad_one_keeps_the_current_model(qtbot, make_studio, tmp_path):
+    """File > Open model folder… (e.g. a voice fine-tune from `timbre train recordings`): the model loads on
+    the engine thread, the window shows it and the studio opens with it next time; a folder that is not a
+    model is named in the error and the model in use stays; "Use the built-in model" goes back."""
+    import shutil
+
+    folder = tmp_path / "my-voice"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "assets" / "tiny-random", folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "name": "my-voice"}))
+    w = make_studio().window
+    actions = {a.text(): a for a in w.menuBar().actions()[0].menu().actions()}
+    assert {"Open model folder…", "Use the built-in model"} <= set(actions)
+    w.open_model(str(folder))
+    qtbot.waitUntil(lambda: "my-voice" in w.model_label.text(), timeout=30_000)
+    assert w.settings.model == str(folder) and "ready" in w.engine_label.text()
+    (tmp_path / "empty").mkdir()
+    w.open_model(str(tmp_path / "empty"))
+    qtbot.waitUntil(lambda: w.error_label.isVisible(), timeout=30_000)
+    assert "could not be loaded" in w.error_label.text() and "Still using my-voice" in w.error_label.text()
+    assert w.settings.model == str(folder) and "ready" in w.engine_label.text() and w.render_button.isEnabled()
+    actions["Use the built-in model"].trigger()
+    qtbot.waitUntil(lambda: "tiny-random" in w.model_label.text(), timeout=30_000)
+    assert w.settings.model is None

@@ -152,6 +152,8 @@ def test_a_voice_fine_tune_keeps_the_models_codec_and_tts_and_tunes_its_decoder(
                   lambda out: train_tts(recordings_corpus, base_codec, out, 0, "tiny", listen=0, **quiet)):
         with pytest.raises(TrainingError, match="--init"):
             stage(tmp_path / "nothing")
+    with pytest.raises(TrainingError, match="already holds a run trained to step 1"):
+        train_codec(recordings_corpus, base_codec, 0, init=base, **quiet)  # would keep the trained weights
     codec_run, tts_run, model = tmp_path / "codec", tmp_path / "tts", tmp_path / "ana-voice"
     train_codec(recordings_corpus, codec_run, 0, init=base, **quiet)
     train_tts(recordings_corpus, codec_run, tts_run, 0, "tiny", init=base, listen=0, **quiet)
