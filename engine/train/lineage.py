@@ -41,9 +41,9 @@ def init_record(init: Path) -> dict:
 def base_commands(init: str, commands: list[str]) -> tuple[list[str], list[str]]:
     """A base model's card commands split into (corpus lines, training lines); its export goes to the
     folder the new run started from, and its setup and evaluation lines are left to the new card."""
-    corpora = [c for c in commands if " train data " in c]
+    corpora = [c for c in commands if " train data " in c or " train recordings " in c]
     training = [_pinned(c.replace("--export assets/timbre-mini", f"--export {init}")) for c in commands
-                if " train " in c and " train data " not in c and " train card " not in c]
+                if " train " in c and c not in corpora and " train card " not in c]
     return corpora, training
 
 

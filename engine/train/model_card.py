@@ -216,6 +216,13 @@ def _base_model_note(*runs: Path) -> str:
                    for i, (folder, record) in enumerate(bases.items()))
 
 
+def _stage_line(stage: str, state: dict, measured: str) -> str:
+    if state["step"] == 0:  # `--steps 0 --init`: a voice fine-tune keeps that part of the model it started from
+        return f"- {stage}: `{state['extra'].get('init')}`'s, unchanged (`--steps 0`)"
+    return (f"- {stage}: {state['step']} steps, final losses {_losses(state['extra']['losses'])}"
+            + _held_out(state, measured))
+
+
 def _decoder_line(decoder_run: Path | None) -> list[str]:
     if decoder_run is None:
         return []
@@ -273,11 +280,13 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
     codec_state = read_run_state(codec_run)
     tts_state = read_run_state(tts_run)
     own_voice = bool(manifest) and manifest.get("kind") == "recordings"
+    tuned = "its codec's decoder" + (" and its TTS" if tts_state["step"] > 0 else "")
+    default_voice = next(iter(manifest["voices"])) if own_voice else "piper joe"
     lines = [f"# {cfg.name} — " + ("timbre-mini fine-tuned on one voice" if own_voice else "the built-in Timbre model"),
              "",
              "The Voxtral TTS architecture at small scale, trained on this project's own corpus of teacher voices, "
-             "on a 2-core CPU" + (", then fine-tuned on recordings of one speaker (its TTS and its codec's decoder; "
-                                  "the codec's encoder and semantic tokens are the base model's)" if own_voice else "")
+             "on a 2-core CPU" + (f", then fine-tuned on recordings of one speaker ({tuned}; the codec's encoder "
+                                  "and semantic tokens are the base model's)" if own_voice else "")
              + ". It runs faster than real time on two CPU cores.", "",
              "## What it is", "",
              f"- **Codec** (16 kHz, 12.5 frames/s): a causal encoder/decoder over WORLD vocoder features (5 ms steps: "
@@ -305,7 +314,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "an advance head moves the pointer 0–4 phones per frame; speech ends when it passes the last phone. "
              "Trained on pocketsphinx forced-alignment timings of the teachers' audio.",
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
-             "longest training clip; `default` is piper joe. Any clip can be cloned through the codec's encoder.",
+             f"longest training clip; `default` is {default_voice}. Any clip can be cloned through the codec's encoder.",
              ""]
     corpora = list(trained_corpora(data, codec_run, tts_run, decoder_run))
     if manifest and manifest.get("kind") == "recordings":
@@ -338,10 +347,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
                   "- Alignment: pocketsphinx 5 (BSD) with its en-us acoustic model and dictionary.",
                   "- The teachers' audio is not distributed; only these weights, which learned from it, are.", ""]
     lines += ["## Training (this machine: 2 CPU cores, no GPU)", "",
-              f"- codec: {codec_state['step']} steps, final losses {_losses(codec_state['extra']['losses'])}"
-              + _held_out(codec_state, ROUND_TRIP),
-              f"- tts: {tts_state['step']} steps, final losses {_losses(tts_state['extra']['losses'])}"
-              + _held_out(tts_state, "on held-out sentences (true input frames)"),
+              _stage_line("codec", codec_state, ROUND_TRIP),
+              _stage_line("tts", tts_state, "on held-out sentences (true input frames)"),
               *_decoder_line(decoder_run), "",
               "Exact commands (a run with `--init` starts from the weights of the run it names):"
               + _base_model_note(codec_run, tts_run), "", "```bash",

@@ -122,7 +122,8 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
     card = write_model_card(model, tmp_path / "no-corpus", codec, dropped, None, 0.7).read_text(encoding="utf-8")
     assert "runs marked `--dropout` also with residual dropout" in card
     assert ("--input-noise 1.5 --dropout 0.1 --lr 0.0003 --size tiny --init data/runs/tts "
-            "--export assets/timbre-mini") in card
+            f"--export {model}") in card  # the folder the card is written for (assets/timbre-mini for the shipped one)
+    assert f".venv/bin/timbre eval --model {model} " in card
     assert card.count(" --lr ") == 1  # the first run used the default peak
 
 

@@ -174,6 +174,20 @@ def test_a_voice_fine_tune_keeps_the_models_codec_and_tts_and_tunes_its_decoder(
     assert encoder and all(torch.equal(tuned[k], started[k]) for k in encoder)  # so are its semantic tokens
     assert any(not torch.equal(tuned[k], started[k]) for k in started if k.startswith(("decoder_blocks", "output_proj")))
 
+    from engine.train.model_card import write_model_card
+
+    card = write_model_card(model, recordings_corpus, codec_run, tts_run, None, 1.0, tmp_path / "decoder").read_text()
+    assert card.startswith("# ana-voice — timbre-mini fine-tuned on one voice") and "`default` is ana" in card
+    assert f"- `ana` (recordings in `{Path(read_plan(recordings_corpus)['args']['recordings']).name}`): {LICENCE}" in card
+    assert f"- codec: `{base}`'s, unchanged (`--steps 0`)" in card and "- tts: " in card
+    commands = card[card.index("```bash"):]
+    assert (f"timbre train recordings --in {read_plan(recordings_corpus)['args']['recordings']} --speaker ana "
+            f"--licence 'recorded for the tests' --out data/{recordings_corpus.name}") in commands
+    for stage in ("codec", "tts"):
+        line = next(c for c in commands.splitlines() if f" train {stage} " in c)
+        assert " --steps 0 " in line and line.endswith(f"--init {base}")
+    assert f"--export {model}" in commands
+
 
 def _same(a: dict, b: dict) -> bool:
     import torch
