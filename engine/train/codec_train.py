@@ -297,10 +297,10 @@ def train_codec(data: Path, out: Path, steps: int, size: str = "mini", threads: 
 
     extra = {**run_extra(size, state, init, data), "low_envelope": low_envelope, "acoustic_drop": acoustic_drop,
              "acoustic_noise": acoustic_noise, "batch": batch, "device": dev.type}
+    adopt_at_step_zero(out, steps, state, {"trainer": trainer}, opt, extra)
     held_out = HeldOutRoundTrip.from_corpus(data)
     avg = run_steps(out, start, steps, {"trainer": trainer}, opt, losses_at, lr_at, seed, extra, log, rescan,
                     validate=None if held_out is None else lambda: held_out(trainer.codec))
-    adopt_at_step_zero(out, steps, state, {"trainer": trainer}, opt, extra)
     if start < steps or not (out / CODEC_FILE).is_file():
         export_codec(out, trainer.codec)
     log(f"codec: exported {out / CODEC_FILE}")

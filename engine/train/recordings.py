@@ -181,7 +181,7 @@ def make_recordings_corpus(folder: Path, out: Path, speaker: str, licence: str, 
     recordings, skipped = find_recordings(folder)
     if len(recordings) < MIN_CLIPS:
         raise TrainingError(f"{folder}: {len(recordings)} clips with a transcript; at least {MIN_CLIPS} are needed "
-                            f"(a fine-tune wants minutes of speech: 100 clips or more)")
+                            f"(a fine-tune wants minutes of speech: five minutes or more, docs/own-voice.md)")
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("shards", "skipped"):
         (out / sub).mkdir(exist_ok=True)

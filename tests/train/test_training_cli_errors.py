@@ -51,7 +51,8 @@ def test_an_unknown_eval_voice_is_named_before_anything_renders(corpus, tmp_path
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "data", "--scale", "-1"], "argument --scale: must be in (0, 100], got -1"),
-    (["train", "codec", "--steps", "0"], "argument --steps: must be from 1 to 100000000, got 0"),
+    (["train", "codec", "--steps", "-1"], "argument --steps: must be from 0 to 100000000, got -1"),
+    (["train", "decoder", "--steps", "0"], "argument --steps: must be from 1 to 100000000, got 0"),
     (["train", "tts", "--input-noise", "-0.5"], "argument --input-noise: must be in [0, 10], got -0.5"),
     (["eval", "--sentences", "0"], "argument --sentences: must be from 1 to 1000, got 0"),
     (["eval", "--steps-table", "1,x"], "argument --steps-table: must be a whole number, got x"),
@@ -104,3 +105,11 @@ def test_the_card_checks_its_runs_before_writing_any_preset(corpus, codec_run, t
     err = _fails(["train", "card", "--model", "assets/timbre-mini", "--data", str(corpus), "--codec", str(codec_run),
                   "--tts", str(tmp_path / "no-tts"), "--presets", str(presets)], capsys)
     assert f"{tmp_path / 'no-tts'} is not a training run" in err and not presets.exists()
+
+
+def test_zero_steps_without_a_start_is_named(corpus, tmp_path, capsys):
+    """`--steps 0` takes --init's weights as they are (a voice fine-tune); without --init it is refused."""
+    for stage in (["train", "codec"], ["train", "tts", "--codec", str(tmp_path / "no-codec")]):
+        err = _fails([*stage, "--data", str(corpus), "--out", str(tmp_path / stage[1]), "--steps", "0"], capsys)
+        assert "--steps 0" in err and "--init" in err
+        assert not (tmp_path / stage[1]).exists()
