@@ -179,6 +179,10 @@ def make_recordings_corpus(folder: Path, out: Path, speaker: str, licence: str, 
     elif out.is_dir() and any(out.iterdir()):
         raise TrainingError(f"{out} holds other files and no corpus: --out must be a new or empty folder")
     recordings, skipped = find_recordings(folder)
+    if (out / PLAN_NAME).is_file() and read_plan(out)["counts"].get(speaker) != len(recordings):
+        # the shards split the folder's clips by their place in it: a changed folder would shift them
+        raise TrainingError(f"{folder} holds {len(recordings)} clips with a transcript, and held "
+                            f"{read_plan(out)['counts'].get(speaker)} when {out} was started; use a new --out")
     if len(recordings) < MIN_CLIPS:
         raise TrainingError(f"{folder}: {len(recordings)} clips with a transcript; at least {MIN_CLIPS} are needed "
                             f"(a fine-tune wants minutes of speech: five minutes or more, docs/own-voice.md)")

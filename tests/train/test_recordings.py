@@ -96,6 +96,17 @@ def test_a_rerun_resumes_and_other_input_into_the_same_folder_is_refused(folder,
         make_recordings_corpus(folder, recordings_corpus, "ben", LICENCE, log=lambda *_: None)
 
 
+def test_a_folder_that_changed_since_its_corpus_was_started_is_refused(folder, tmp_path):
+    grown = tmp_path / "grown"
+    shutil.copytree(folder, grown)
+    out = tmp_path / "corpus"
+    make_recordings_corpus(grown, out, "ana", LICENCE, log=lambda *_: None)
+    shutil.copy(grown / "take 0.flac", grown / "take 00.flac")  # sorts between take 0 and take 1
+    shutil.copy(grown / "take 0.txt", grown / "take 00.txt")
+    with pytest.raises(TrainingError, match="holds 11 clips with a transcript, and held 10 when"):
+        make_recordings_corpus(grown, out, "ana", LICENCE, log=lambda *_: None)
+
+
 def test_the_ljspeech_layout_is_read_and_bad_lines_are_named(corpus, tmp_path):
     wavs = tmp_path / "wavs"
     wavs.mkdir()
