@@ -81,6 +81,12 @@ def text_words(text: str) -> list[str]:
     return _WORD.findall(spell_out(normalize(text)).lower().replace("-", " "))
 
 
+def spoken_words(text: str) -> list[str]:
+    """The words of ``text`` as ``text_words`` gives them, punctuation left out: what is said (and aligned,
+    and scored)."""
+    return [w for w in text_words(text) if w[0].isalpha()]
+
+
 def units_with_durations(words: list[tuple[str, list[tuple[str, int]], int]]) -> tuple[list[str], list[int]]:
     """[(word or punctuation, [(phone, duration)], pause before it)] -> (symbols, durations).
 

@@ -25,7 +25,7 @@ from safetensors.numpy import save_file
 
 from engine.atomic import write_atomic, write_text_atomic
 from engine.codec import world
-from engine.phonemes import Lexicon, text_words
+from engine.phonemes import Lexicon, spoken_words
 from engine.train.augment import Warp, apply_warp
 from engine.train.corpus import PLAN_NAME, plan_extra_sentences
 from engine.train.errors import TrainingError
@@ -35,6 +35,7 @@ from engine.train.texts import Sentence, build_extra_sentences, build_sentences
 
 CORPUS_FORMAT_VERSION = 1
 SR = world.SAMPLE_RATE
+FEATURE = {"kind": "world", "step_ms": world.FRAME_PERIOD_MS, "dim": world.FEATURE_DIM}  # in every manifest
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,7 @@ def analysed_clip(out: Path, name: str, audio: np.ndarray, spoken: str, aligner)
     to ``audio/<name>.flac``. Raises AlignmentError when the aligner cannot follow the text."""
     from engine.train.align import units_and_durations
 
-    words = [w for w in text_words(spoken) if w[0].isalpha()]
-    units, durs = units_and_durations(spoken, aligner.segments(audio, words), len(audio) // (SR // 100))
+    units, durs = units_and_durations(spoken, aligner.segments(audio, spoken_words(spoken)), len(audio) // (SR // 100))
     feats = world.analyze(audio)
     (out / "audio").mkdir(parents=True, exist_ok=True)
     write_atomic(out / "audio" / f"{name}.flac", lambda p: sf.write(str(p), audio, SR, format="FLAC"))
@@ -251,7 +251,7 @@ def make_corpus(out: Path, plan: Plan, workers: int = 2, log=print) -> dict:
     used = sorted({c["voice"] for c in clips})
     manifest = {
         "format_version": CORPUS_FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "sample_rate": SR, "feature": {"kind": "world", "step_ms": world.FRAME_PERIOD_MS, "dim": world.FEATURE_DIM},
+        "sample_rate": SR, "feature": FEATURE,
         "plan": {**asdict(plan)}, "held_out_speakers": list(plan.held_out_speakers),
         "voices": {v: {"engine": VOICES[v].engine, "arg": VOICES[v].arg, "licence": VOICES[v].licence} for v in used},
         "sentences": [asdict(s) for s in sentences[: plan.eval_sentences]],

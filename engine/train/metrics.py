@@ -14,9 +14,9 @@ SR = 16_000
 
 
 def words_for_wer(text: str) -> str:
-    from engine.phonemes import text_words
+    from engine.phonemes import spoken_words
 
-    return " ".join(w for w in text_words(text) if w[0].isalpha())
+    return " ".join(spoken_words(text))
 
 
 @lru_cache(maxsize=1)

@@ -317,7 +317,7 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              f"longest training clip; `default` is {default_voice}. Any clip can be cloned through the codec's encoder.",
              ""]
     corpora = list(trained_corpora(data, codec_run, tts_run, decoder_run))
-    if manifest and manifest.get("kind") == "recordings":
+    if own_voice:
         lines += _recordings_data(manifest)
     elif manifest:
         clips = manifest["clips"]

@@ -32,10 +32,11 @@ import numpy as np
 import soxr
 
 from engine.atomic import write_text_atomic
-from engine.phonemes import Lexicon, text_words
+from engine.phonemes import Lexicon, spoken_words
 from engine.text_normalize import spell_out
 from engine.train.corpus import PLAN_NAME, read_plan
-from engine.train.data import CORPUS_FORMAT_VERSION, SR, analysed_clip, lexicon_path, trim_and_level, write_shard
+from engine.train.data import (CORPUS_FORMAT_VERSION, FEATURE, SR, analysed_clip, lexicon_path, trim_and_level,
+                               write_shard)
 from engine.train.errors import TrainingError
 from engine.train.progress import Progress
 
@@ -125,7 +126,7 @@ def find_recordings(folder: Path) -> tuple[list[Recording], list[dict]]:
 
 def unknown_words(spoken: str, lexicon: Lexicon) -> list[str]:
     """The words of ``spoken`` the pronouncing dictionary (the aligner's) does not have."""
-    return [w for w in text_words(spoken) if w[0].isalpha() and w not in lexicon]
+    return [w for w in spoken_words(spoken) if w not in lexicon]
 
 
 def transcript_mismatch(audio: np.ndarray, spoken: str) -> str | None:
@@ -171,18 +172,17 @@ def make_recordings_corpus(folder: Path, out: Path, speaker: str, licence: str, 
         args["trust_transcripts"] = True
     if out.exists() and not out.is_dir():
         raise TrainingError(f"{out} is a file: --out must be a new folder or a corpus to finish")
-    if (out / PLAN_NAME).is_file():
-        plan = read_plan(out)
-        if plan.get("kind") != "recordings" or plan.get("args") != args:
-            raise TrainingError(f"{out} holds a corpus made from other input ({plan.get('args', 'teacher voices')}); "
-                                "use a new --out")
-    elif out.is_dir() and any(out.iterdir()):
+    started = read_plan(out) if (out / PLAN_NAME).is_file() else None
+    if started is not None and (started.get("kind") != "recordings" or started.get("args") != args):
+        raise TrainingError(f"{out} holds a corpus made from other input ({started.get('args', 'teacher voices')}); "
+                            "use a new --out")
+    if started is None and out.is_dir() and any(out.iterdir()):
         raise TrainingError(f"{out} holds other files and no corpus: --out must be a new or empty folder")
     recordings, skipped = find_recordings(folder)
-    if (out / PLAN_NAME).is_file() and read_plan(out)["counts"].get(speaker) != len(recordings):
+    if started is not None and started["counts"].get(speaker) != len(recordings):
         # the shards split the folder's clips by their place in it: a changed folder would shift them
         raise TrainingError(f"{folder} holds {len(recordings)} clips with a transcript, and held "
-                            f"{read_plan(out)['counts'].get(speaker)} when {out} was started; use a new --out")
+                            f"{started['counts'].get(speaker)} when {out} was started; use a new --out")
     if len(recordings) < MIN_CLIPS:
         raise TrainingError(f"{folder}: {len(recordings)} clips with a transcript; at least {MIN_CLIPS} are needed "
                             f"(a fine-tune wants minutes of speech: five minutes or more, docs/own-voice.md)")
@@ -251,7 +251,7 @@ def _finish(out: Path, speaker: str, licence: str, folder: Path, n_shards: int, 
     manifest = {
         "format_version": CORPUS_FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "kind": "recordings", "sample_rate": SR,
-        "feature": {"kind": "world", "step_ms": 5.0, "dim": 43},
+        "feature": FEATURE,
         "held_out_speakers": [],
         "voices": {speaker: {"engine": "recording", "arg": folder.name, "licence": licence}},
         "sentences": [{"text": c["text"], "spoken": c["spoken"], "source": c["source"], "licence": licence}

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.phonemes import Lexicon, text_words
+from engine.phonemes import Lexicon, spoken_words
 from engine.text_normalize import spell_out
 
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
@@ -157,7 +157,7 @@ def generated_sentences(count: int, seed: int) -> list[tuple[str, str]]:
 
 
 def in_lexicon(text: str, lexicon: Lexicon) -> bool:
-    words = [w for w in text_words(text) if w[0].isalpha()]
+    words = spoken_words(text)
     return MIN_WORDS <= len(words) <= MAX_WORDS and all(w in lexicon for w in words)
 
 
