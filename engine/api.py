@@ -94,7 +94,8 @@ class EngineConfig:
     fp32, bf16 or fp16. threads: torch CPU threads (None = one fewer than the cores, at most 8; the spare
 core decodes audio while the next frames generate). decode_context: frames of left
     context for streaming codec decode. cuda_graphs: replay the flow head from CUDA graphs on a GPU
-    (False runs it eagerly, for comparison).
+    (False runs it eagerly, for comparison). voice_match: correct a WORLD codec's decoded features toward
+    the voice's own clip (``engine.codec.voice_match``; False renders the decoder's features as they are).
     """
 
     model: str | None = None
@@ -103,6 +104,7 @@ core decodes audio while the next frames generate). decode_context: frames of le
     threads: int | None = None
     decode_context: int = 25
     cuda_graphs: bool = True
+    voice_match: bool = True
 
 
 @dataclass(frozen=True)

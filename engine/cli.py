@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     say.add_argument("--threads", type=int, help="CPU threads for torch")
     say.add_argument("--frames-out", help="also write the frames (latents) as .safetensors")
+    say.add_argument("--no-voice-match", action="store_true",
+                     help="render the decoder's features without the voice's feature correction")
     say.add_argument("-q", "--quiet", action="store_true")
     _params_args(say)
 
@@ -135,7 +137,8 @@ def cmd_say(args: argparse.Namespace) -> int:
     from engine.engine import Engine, EngineConfig  # torch import: after the cheap checks
     from engine.take_files import save_frames, write_audio
 
-    engine = Engine(EngineConfig(model=args.model, device=args.device, threads=args.threads))
+    engine = Engine(EngineConfig(model=args.model, device=args.device, threads=args.threads,
+                                 voice_match=not args.no_voice_match))
     info = engine.load()
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     log(f"model {info.name} ({info.model_hash}, {info.parameters / 1e6:.1f}M parameters) on {info.device}")

@@ -39,6 +39,7 @@ from engine.api import (
 )
 from engine.codec import world
 from engine.codec.decode_worker import ChunkDecoder
+from engine.codec.voice_match import VoiceMatch
 from engine.device import apply_threads, describe, resolve_device, resolve_dtype
 from engine.model_files import LoadedModel, load_model
 from engine.nn.backbone_lean import LeanBackbone
@@ -168,6 +169,16 @@ class Engine:
             return None
         return codes(voice)
 
+    def voice_match(self, voice: str) -> VoiceMatch | None:
+        """The feature correction a render in ``voice`` (a model voice or preset) gets; None when it has
+        none or the engine's config switches it off."""
+        m = self._require_model()
+        if not self.config.voice_match:
+            return None
+        if preset_id(voice) is None:
+            return m.voice_matches.get(voice)
+        return self.presets.match(m, voice)
+
     def max_frames(self, text: str, params: SamplingParams, prompt_len: int) -> int:
         m = self._require_model()
         by_text = int((2.0 + SECONDS_PER_CHAR * len(text)) * FRAME_RATE)
@@ -201,7 +212,7 @@ class Engine:
         total = min(sum(caps), max(1, int(round(p.max_seconds * FRAME_RATE))))
         yield Started(request, seed, total)
         gen = torch.Generator().manual_seed(seed)
-        decoder = ChunkDecoder(m.codec, self.config.decode_context)
+        decoder = ChunkDecoder(m.codec, self.config.decode_context, match=self.voice_match(request.voice))
         frames: list[Frame] = []
         pending: list[torch.Tensor] = []
         audio: list[np.ndarray] = []

@@ -2,7 +2,8 @@
 
 A model folder holds ``config.json`` (strict ModelConfig, with format_version) and
 ``model.safetensors`` (keys ``tts.*`` and ``codec.*``), and optionally ``voices/<name>.safetensors``
-(key ``codes``: raw reference codes [N, 1 + K]). A folder in the released Voxtral layout
+(key ``codes``: raw reference codes [N, 1 + K]; from format 2 optionally ``match_scale``/``match_shift``,
+the voice's feature correction, ``engine.codec.voice_match``). A folder in the released Voxtral layout
 (params.json + consolidated.safetensors) is loaded by ``engine.families.voxtral``; names registered
 with ``timbre models add`` resolve to their folders.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from engine.api import EngineError
 from engine.atomic import write_atomic, write_text_atomic
 from engine.bundled import assets_dir
+from engine.codec.voice_match import VoiceMatch
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ConfigError, ModelConfig, from_dict, to_dict
 from engine.nn.tts_model import VoxtralTTS
@@ -108,6 +110,7 @@ class LoadedModel:
     model_hash: str
     voices: dict[str, torch.Tensor]  # name -> raw codes [N, 1 + K] (our own models; empty for presets)
     prompter: Prompter
+    voice_matches: dict[str, VoiceMatch] = field(default_factory=dict)  # name -> its feature correction
 
 
 def read_modules(folder: Path) -> tuple[ModelConfig, VoxtralTTS, VoxtralCodec]:
@@ -144,13 +147,16 @@ def load_model(name_or_path: str | None, device: torch.device, dtype: torch.dtyp
     tts.to(device=device, dtype=dtype).eval()
     # the codec stays fp32: it is small, and audio quality is sensitive to its precision
     codec.to(device=device).eval()
-    voices = {}
+    voices, matches = {}, {}
     vdir = folder / VOICES_DIR
     if vdir.is_dir():
         for p in sorted(vdir.glob("*.safetensors")):
-            voices[p.stem] = load_file(str(p))["codes"].long()
+            tensors = load_file(str(p))
+            voices[p.stem] = tensors["codes"].long()
+            if (match := VoiceMatch.from_tensors(tensors)) is not None:
+                matches[p.stem] = match
     return LoadedModel(folder.name, folder, cfg, tts, codec, file_hash(weights), voices,
-                       ReferencePrompter(folder.name, tts, voices, make_tokenizer(folder, cfg)))
+                       ReferencePrompter(folder.name, tts, voices, make_tokenizer(folder, cfg)), matches)
 
 
 def make_tokenizer(folder: Path, cfg: ModelConfig) -> ByteTokenizer | PhoneTokenizer:
@@ -186,8 +192,9 @@ def _load_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], prefix
 
 
 def save_model(folder: Path, cfg: ModelConfig, tts: VoxtralTTS, codec: VoxtralCodec,
-               voices: dict[str, torch.Tensor] | None = None) -> None:
-    """Write a model folder (atomic per file). The codec is saved with weight norm unfolded."""
+               voices: dict[str, torch.Tensor] | None = None, matches: dict[str, VoiceMatch] | None = None) -> None:
+    """Write a model folder (atomic per file). The codec is saved with weight norm unfolded.
+    ``matches``: voices' feature corrections, stored in their voice files."""
     folder.mkdir(parents=True, exist_ok=True)
     state = {f"tts.{k}": v.detach().float().cpu().contiguous() for k, v in tts.state_dict().items()}
     state.update({f"codec.{k}": v.detach().float().cpu().contiguous() for k, v in codec.state_dict().items()})
@@ -196,6 +203,11 @@ def save_model(folder: Path, cfg: ModelConfig, tts: VoxtralTTS, codec: VoxtralCo
     if voices:
         (folder / VOICES_DIR).mkdir(exist_ok=True)
         for name, codes in voices.items():
-            write_atomic(folder / VOICES_DIR / f"{name}.safetensors",
-                         lambda p, c=codes: save_file({"codes": c.long().cpu().contiguous()}, str(p),
-                                                      metadata={"format_version": "1"}))
+            write_voice(folder / VOICES_DIR / f"{name}.safetensors", codes, (matches or {}).get(name))
+
+
+def write_voice(path: Path, codes: torch.Tensor, match: VoiceMatch | None) -> None:
+    """One voice file: ``codes`` int64 [N, 1 + K], and its match's ``match_scale``/``match_shift`` float32 [43]
+    when it has one (format 2; format 1 files hold the codes alone)."""
+    tensors = {"codes": codes.long().cpu().contiguous(), **(match.tensors() if match is not None else {})}
+    write_atomic(path, lambda p: save_file(tensors, str(p), metadata={"format_version": "2"}))

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from engine.api import EngineError
 from engine.codec.interface import AudioCodec
+from engine.codec.voice_match import VoiceMatch, fit_voice_match
 from engine.model_files import LoadedModel
 from engine.voices.clips import PreparedReference, prepare_reference
 from engine.voices.library import VoiceLibrary
@@ -35,6 +37,7 @@ class PresetVoices:
     def __init__(self, library: VoiceLibrary | None = None) -> None:
         self._library = library
         self._codes: dict[tuple[str, str, str], np.ndarray] = {}  # (id, modified, model hash) -> [N, 1 + K]
+        self._matches: dict[tuple[str, str, str], VoiceMatch | None] = {}  # same keys
 
     @property
     def library(self) -> VoiceLibrary:
@@ -78,6 +81,24 @@ class PresetVoices:
                 audio, sr = read_reference(preset.folder)  # PresetError names the file if unreadable
                 self._codes[key] = _encode(m, audio, sr)
         return self._codes[key]
+
+
+    def match(self, m: LoadedModel, voice: str) -> VoiceMatch | None:
+        """``"preset:<id>"`` -> its feature correction for the loaded model (None: the codec has none, or the
+        clip too little voiced speech), fitted on the preset's reference clip once per session."""
+        pid = preset_id(voice)
+        assert pid is not None
+        preset = self.library.get(pid)
+        key = (pid, preset.modified, m.model_hash)
+        if key not in self._matches:
+            if preset.origin == "builtin":  # its reference audio is a model's decode of its codes, not the voice
+                codes = torch.from_numpy(self.codes(m, voice)).long()
+                own = [n for n, c in m.voices.items() if c.shape == codes.shape and torch.equal(c, codes)]
+                self._matches[key] = m.voice_matches.get(own[0]) if own else None
+            else:
+                audio, sr = read_reference(preset.folder)
+                self._matches[key] = fit_voice_match(m.codec, audio, sr)
+        return self._matches[key]
 
 
 def _require_encoder(m: LoadedModel) -> None:

@@ -12,23 +12,29 @@ import numpy as np
 import torch
 
 from engine.codec import world
+from engine.codec.voice_match import VoiceMatch
 from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
 
 VOCODER_CONTEXT = 24
 """WORLD feature steps (5 ms each) rendered before the new ones and then dropped."""
 
 
-def decode_audio(codec: VoxtralCodec, codes: torch.Tensor) -> np.ndarray:
-    """Raw codes [1 + K, T] -> float32 audio [T * samples_per_frame] in [-1, 1], offline."""
+def decode_audio(codec: VoxtralCodec, codes: torch.Tensor, match: VoiceMatch | None = None) -> np.ndarray:
+    """Raw codes [1 + K, T] -> float32 audio [T * samples_per_frame] in [-1, 1], offline. ``match``: the
+    voice's correction of a WORLD codec's features (``voice_match``)."""
     out = codec.decode(codes[None].long())[0]
     if codec.cfg.io == "world":
-        return world.synthesize(out.T.float().cpu().numpy())
+        return world.synthesize(matched(out.T.float().cpu().numpy(), match))
     return out.float().clamp(-1.0, 1.0).cpu().numpy()
 
 
+def matched(features: np.ndarray, match: VoiceMatch | None) -> np.ndarray:
+    return features if match is None else match.apply(features)
+
+
 class AudioStream:
-    def __init__(self, codec: VoxtralCodec, context: int = 25) -> None:
-        self.codec = codec
+    def __init__(self, codec: VoxtralCodec, context: int = 25, match: VoiceMatch | None = None) -> None:
+        self.codec, self.match = codec, match
         self.decoder = StreamingDecoder(codec, context)
         self.features: np.ndarray | None = None  # (steps, feature_dim) kept as vocoder context
 
@@ -38,7 +44,7 @@ class AudioStream:
         out = self.decoder.push(codes)
         if self.codec.cfg.io != "world":
             return out.float().clamp(-1.0, 1.0).cpu().numpy()
-        new = out.T.float().cpu().numpy()  # (n * 16, feature_dim)
+        new = matched(out.T.float().cpu().numpy(), self.match)  # (n * 16, feature_dim)
         ctx = self.features if self.features is not None else np.zeros((0, new.shape[1]), np.float32)
         audio = world.synthesize(np.concatenate([ctx, new]))
         self.features = np.concatenate([ctx, new])[-VOCODER_CONTEXT:]

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from engine.codec.audio_stream import AudioStream
+from engine.codec.voice_match import VoiceMatch
 from engine.codec.voxtral_codec import VoxtralCodec
 
 
@@ -30,9 +31,11 @@ def spare_core(device: torch.device) -> bool:
 class ChunkDecoder:
     """``submit`` raw codes [n, 1 + K] in order; ``ready`` returns the finished audio chunks in order."""
 
-    def __init__(self, codec: VoxtralCodec, context: int, overlap: bool | None = None) -> None:
-        """``overlap``: decode on a thread of its own; None = on a GPU, or on a CPU with a core to spare."""
-        self.stream = AudioStream(codec, context)  # waveform, or WORLD features rendered by the vocoder
+    def __init__(self, codec: VoxtralCodec, context: int, overlap: bool | None = None,
+                 match: VoiceMatch | None = None) -> None:
+        """``overlap``: decode on a thread of its own; None = on a GPU, or on a CPU with a core to spare.
+        ``match``: the voice's correction of a WORLD codec's features."""
+        self.stream = AudioStream(codec, context, match)  # waveform, or WORLD features rendered by the vocoder
         self.device = next(codec.parameters()).device
         self.overlap = spare_core(self.device) if overlap is None else overlap
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="timbre-codec") if self.overlap else None

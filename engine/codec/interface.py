@@ -12,6 +12,7 @@ import torch
 from engine.api import FRAME_RATE, EngineError
 from engine.codec import world
 from engine.codec.audio_stream import AudioStream, decode_audio
+from engine.codec.voice_match import VoiceMatch
 from engine.codec.voxtral_codec import VoxtralCodec
 
 
@@ -61,10 +62,10 @@ class AudioCodec:
                                        mode="replicate")
 
     @torch.inference_mode()
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """codes [T, 1 + K] -> float32 audio [T * samples_per_frame] in [-1, 1]."""
+    def decode(self, codes: np.ndarray, match: VoiceMatch | None = None) -> np.ndarray:
+        """codes [T, 1 + K] -> float32 audio [T * samples_per_frame] in [-1, 1], matched to a voice if given."""
         c = torch.as_tensor(np.asarray(codes), dtype=torch.long, device=self.device)
-        return decode_audio(self.codec, c.T)
+        return decode_audio(self.codec, c.T, match)
 
-    def stream_decoder(self, context: int = 25) -> AudioStream:
-        return AudioStream(self.codec, context)
+    def stream_decoder(self, context: int = 25, match: VoiceMatch | None = None) -> AudioStream:
+        return AudioStream(self.codec, context, match)

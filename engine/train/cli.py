@@ -178,6 +178,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_card_parser(stages: argparse._SubParsersAction) -> None:
+    voices = stages.add_parser("voices", help="fit the voice matches of an exported model's voices on their "
+                               "reference clips (models exported before voice matches existed)")
+    voices.add_argument("--model", default="assets/timbre-mini")
+    voices.add_argument("--data", default=DEFAULT_DATA, help="the corpus the model was exported from")
     card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
     card.add_argument("--model", default="assets/timbre-mini")
     card.add_argument("--data", default=DEFAULT_DATA)
@@ -203,6 +207,8 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--workers", type=_workers,
                     help="processes that score the audio while the model renders (default: one per core; 0: none)")
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
+    ev.add_argument("--no-voice-match", action="store_true",
+                    help="render the decoder's features without the voices' feature corrections (to compare)")
 
 
 def add_probe_parser(sub: argparse._SubParsersAction) -> None:
@@ -265,6 +271,11 @@ def run_train(args: argparse.Namespace) -> int:
                       args.seed, Path(args.export) if args.export else None, low_envelope=args.low_envelope_weight,
                       decoder_layers=args.decoder_layers, sample_steps=args.sample_steps, adversarial=args.adversarial,
                       listen=args.listen, **_placement(args))
+        return 0
+    if args.stage == "voices":
+        from engine.train.export import refit_voice_matches
+
+        refit_voice_matches(Path(args.model), Path(args.data))
         return 0
     if args.stage == "card":
         from engine.train.checkpoint import read_run_state

@@ -26,6 +26,7 @@ import torch
 from engine.api import ModelInfo
 from engine.atomic import write_text_atomic
 from engine.codec.interface import AudioCodec
+from engine.codec.voice_match import fit_voice_match
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
@@ -89,7 +90,8 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
         raise TrainingError(f"--voices: {', '.join(unknown)} not among this corpus's training voices "
                             f"({', '.join(sorted(refs))})")
     out.mkdir(parents=True, exist_ok=True)
-    engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads))
+    engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads,
+                                 voice_match=not args.no_voice_match))
     info = engine.load()
     n = 8 if args.quick else args.sentences
     by_speaker: dict[str, dict[int, dict]] = {}
@@ -198,6 +200,10 @@ class _Evaluation:
         ref_meta, targets = sentences[-1], sentences[: self.n]
         reference = clip_audio(self.data, ref_meta)
         self.engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
+        match = fit_voice_match(self.engine.model.codec, reference, 16000)  # what a preset of the clip gets
+        self.engine.model.voice_matches.pop("clone", None)
+        if match is not None:
+            self.engine.model.voice_matches["clone"] = match
         cloned = [render_at_defaults(self.engine, m["spoken"], "clone").audio for m in targets]
         default = default_renders or [render_at_defaults(self.engine, m["spoken"], "default").audio for m in targets]
         ref = metrics.speaker_embedding(reference)

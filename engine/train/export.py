@@ -10,13 +10,15 @@ import numpy as np
 import torch
 
 from engine.atomic import write_atomic
+from engine.codec.voice_match import VoiceMatch, match_features
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ModelConfig
-from engine.model_files import LEXICON_NAME, save_model
+from engine.model_files import LEXICON_NAME, VOICES_DIR, read_modules, save_model, write_voice
 from engine.nn.tts_model import VoxtralTTS
 from engine.phonemes import Lexicon
-from engine.train.corpus import load_clips, read_plan
+from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips, read_plan
 from engine.train.data import lexicon_path
+from engine.train.errors import TrainingError
 from engine.train.sizes import SAMPLING
 from engine.train.tts_train import REF_FRAMES
 
@@ -31,17 +33,61 @@ def voice_name(speaker: str) -> str:
 def reference_clips(data: Path) -> dict[str, dict]:
     """The clip each built-in voice is made from: the longest training clip of every unwarped
     training speaker (clip metadata)."""
-    best: dict[str, dict] = {}
+    return {s: c.meta for s, c in reference_features(data).items()}
+
+
+def reference_features(data: Path) -> dict[str, Clip]:
+    """``reference_clips`` with their WORLD features."""
+    best: dict[str, Clip] = {}
     for c in load_clips(data, "train"):
         m = c.meta
-        if m["warp"] is None and m["seconds"] > best.get(m["speaker"], {"seconds": 0.0})["seconds"]:
-            best[m["speaker"]] = m
+        if m["warp"] is None and m["seconds"] > (best[m["speaker"]].meta["seconds"] if m["speaker"] in best else 0.0):
+            best[m["speaker"]] = c
     return best
 
 
 def speaker_references(data: Path, codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """One built-in voice per unwarped training speaker: its reference clip's first REF_FRAMES frames."""
     return {voice_name(s): codes[m["clip"]][:REF_FRAMES] for s, m in reference_clips(data).items() if m["clip"] in codes}
+
+
+def voice_matches(data: Path, codec: VoxtralCodec) -> dict[str, VoiceMatch]:
+    """Each built-in voice's feature correction (``engine.codec.voice_match``), fitted on its whole
+    reference clip (the prompt is the clip's first REF_FRAMES frames; the statistics want all of it)."""
+    codec = codec.eval()
+    fitted = {voice_name(s): match_features(codec, c.features) for s, c in reference_features(data).items()}
+    return {name: match for name, match in fitted.items() if match is not None}
+
+
+def refit_voice_matches(folder: Path, data: Path, log=print) -> dict[str, VoiceMatch]:
+    """Fit the voice matches of the model ``folder`` exported from the corpus ``data`` and rewrite its voice
+    files with them (codes unchanged). A voice whose codes are not its reference clip's, as this codec
+    encodes it, is refused: the corpus is not the one the model was exported from."""
+    from safetensors.torch import load_file
+
+    _, _, codec = read_modules(folder)
+    codec.eval()
+    references = {voice_name(s): c for s, c in reference_features(data).items()}
+    if "default" not in references and references:
+        references["default"] = next(iter(references.values()))
+    matches = {}
+    for path in sorted((folder / VOICES_DIR).glob("*.safetensors")):
+        codes = load_file(str(path))["codes"].long()
+        clip = references.get(path.stem)
+        if clip is None:
+            raise TrainingError(f"{data} has no reference clip for {folder.name}'s voice {path.stem!r}")
+        with torch.inference_mode():
+            steps = torch.from_numpy(clip.features[: clip.frames * STEPS_PER_FRAME].T)[None]
+            own = codec.quantizer.encode(codec.encode_steps(steps))[0].T[: len(codes)]
+        if not torch.equal(own, codes):
+            raise TrainingError(f"{folder.name}'s voice {path.stem!r} is not {clip.name} of {data} as its codec "
+                                "encodes it: give the corpus the model was exported from")
+        match = match_features(codec, clip.features)
+        write_voice(path, codes, match)
+        if match is not None:
+            matches[path.stem] = match
+        log(f"{path.stem}: {'matched' if match else 'too little voiced speech, no match'} ({clip.name})")
+    return matches
 
 
 def write_lexicon(path: Path) -> None:
@@ -65,10 +111,13 @@ def export_model(folder: Path, model: VoxtralTTS, codec: VoxtralCodec, data: Pat
                  log=print) -> Path:
     name, note = model_identity(folder, data)
     cfg = ModelConfig(name=name, trained=True, note=note, tts=model.cfg, codec=codec.cfg, sampling=SAMPLING).check()
-    voices = speaker_references(data, codes)
+    voices, matches = speaker_references(data, codes), voice_matches(data, codec)
     if "default" not in voices:
-        voices["default"] = next(iter(voices.values()))
-    save_model(folder, cfg, model.eval(), codec.eval(), voices)
+        first = next(iter(voices))
+        voices["default"] = voices[first]
+        if first in matches:
+            matches["default"] = matches[first]
+    save_model(folder, cfg, model.eval(), codec.eval(), voices, matches)
     write_lexicon(folder / LEXICON_NAME)
     log(f"exported {folder} with voices {', '.join(sorted(voices))}")
     return folder

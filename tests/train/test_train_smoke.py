@@ -119,9 +119,30 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     assert any(" wer " in line and " similarity " in line for line in logs if line.startswith("held-out at step 80"))
     assert not (run / SCRATCH_MODEL).exists()  # the model the checks read through goes when the run ends
 
-    from safetensors.torch import load_file
+    from safetensors.torch import load_file, save_file
 
-    from engine.model_files import load_model
+    from engine.model_files import VOICES_DIR, load_model
+    from engine.train.export import refit_voice_matches
+
+    # every voice of the exported model carries its feature correction, fitted on its reference clip
+    exported = load_model(str(model_dir), torch.device("cpu"), torch.float32)
+    assert set(exported.voice_matches) == set(exported.voices)
+    # a model exported without them (before they existed) gets the same ones from its corpus
+    voice_files = sorted((model_dir / VOICES_DIR).glob("*.safetensors"))
+    for path in voice_files:
+        save_file({"codes": load_file(str(path))["codes"]}, str(path), metadata={"format_version": "1"})
+    assert not load_model(str(model_dir), torch.device("cpu"), torch.float32).voice_matches
+    refit_voice_matches(model_dir, corpus, log=lambda *_: None)
+    refitted = load_model(str(model_dir), torch.device("cpu"), torch.float32).voice_matches
+    assert set(refitted) == set(exported.voice_matches)
+    for name, match in refitted.items():
+        np.testing.assert_allclose(match.shift, exported.voice_matches[name].shift, atol=1e-4)
+    # ... but only from that corpus: a voice whose codes are not its reference clip's is refused
+    codes_of = load_file(str(voice_files[0]))["codes"]
+    save_file({"codes": codes_of.flip(0).contiguous()}, str(voice_files[0]))
+    with pytest.raises(TrainingError, match="give the corpus the model was exported from"):
+        refit_voice_matches(model_dir, corpus, log=lambda *_: None)
+    save_file({"codes": codes_of}, str(voice_files[0]))
 
     codes = load_file(str(run / CODES_FILE))
     items = make_items(load_clips(corpus, "train"), codes)
