@@ -6,7 +6,7 @@ sentences with the preset and with the model's default voice (same seeds), and m
 similarity (resemblyzer, cosine of utterance embeddings) of each render to the clip's speaker (a
 second recording of them, other sentences than the reference). Prints one row per clip and the mean.
 
-    .venv/bin/python scripts/voice_similarity.py [--model assets/timbre-mini] [--sentences 4]
+    .venv/bin/python scripts/voice_similarity.py [--model assets/timbre-mini] [--sentences 4] [--no-voice-match]
 
 Needs the train extra (resemblyzer) and flite + espeak-ng on PATH (make setup installs them).
 """
@@ -60,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model name or folder (default: the built-in model)")
     p.add_argument("--sentences", type=int, default=4)
-    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--steps", type=int, help="flow steps (default: the model's)")
+    p.add_argument("--no-voice-match", action="store_true", help="render without the voices' feature corrections")
     args = p.parse_args(argv)
-    engine = Engine(EngineConfig(model=args.model, device="cpu"))
+    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match))
     info = engine.load()
+    steps = args.steps or info.default_params.steps
     print(f"model {info.name} ({info.model_hash}, trained: {info.trained})")
     if not info.trained:
         print("(an untrained model: its renders are noise, so these figures only exercise the pipeline)")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, ref_voice in (("preset", preset.voice_ref), ("default", "default")):
                 scores = []
                 for i, text in enumerate(sentences):
-                    done = engine.render(SynthesisRequest(text, ref_voice, SamplingParams(steps=args.steps, seed=100 + i)))
+                    done = engine.render(SynthesisRequest(text, ref_voice, SamplingParams(steps=steps, seed=100 + i)))
                     scores.append(float(_embed(done.audio, done.sample_rate) @ speaker))
                 sims[label] = float(np.mean(scores))
             rows.append((voice.name, sims["preset"], sims["default"]))

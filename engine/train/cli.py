@@ -178,8 +178,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_card_parser(stages: argparse._SubParsersAction) -> None:
-    voices = stages.add_parser("voices", help="fit the voice matches of an exported model's voices on their "
-                               "reference clips (models exported before voice matches existed)")
+    voices = stages.add_parser("voices", help="fit the voice matches of an exported model's voices on their corpus "
+                               "clips (models exported before voice matches existed)")
     voices.add_argument("--model", default="assets/timbre-mini")
     voices.add_argument("--data", default=DEFAULT_DATA, help="the corpus the model was exported from")
     card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")

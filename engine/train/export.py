@@ -23,6 +23,7 @@ from engine.train.sizes import SAMPLING
 from engine.train.tts_train import REF_FRAMES
 
 DEFAULT_SPEAKER = "piper-joe"
+MATCH_CLIPS = 16  # clips a built-in voice's match pools (about a minute of speech)
 NOTE = "trained on teacher voices (flite, espeak-ng, piper joe); see MODEL_CARD.md"
 
 
@@ -38,11 +39,18 @@ def reference_clips(data: Path) -> dict[str, dict]:
 
 def reference_features(data: Path) -> dict[str, Clip]:
     """``reference_clips`` with their WORLD features."""
-    best: dict[str, Clip] = {}
+    return {s: clips[0] for s, clips in longest_clips(data, 1).items()}
+
+
+def longest_clips(data: Path, count: int) -> dict[str, list[Clip]]:
+    """The ``count`` longest training clips of every unwarped training speaker, longest first."""
+    best: dict[str, list[Clip]] = {}
     for c in load_clips(data, "train"):
-        m = c.meta
-        if m["warp"] is None and m["seconds"] > (best[m["speaker"]].meta["seconds"] if m["speaker"] in best else 0.0):
-            best[m["speaker"]] = c
+        if c.meta["warp"] is None:
+            kept = best.setdefault(c.meta["speaker"], [])
+            kept.append(c)
+            kept.sort(key=lambda k: -k.meta["seconds"])  # stable: the first of equal lengths stays first
+            del kept[count:]
     return best
 
 
@@ -52,41 +60,46 @@ def speaker_references(data: Path, codes: dict[str, torch.Tensor]) -> dict[str, 
 
 
 def voice_matches(data: Path, codec: VoxtralCodec) -> dict[str, VoiceMatch]:
-    """Each built-in voice's feature correction (``engine.codec.voice_match``), fitted on its whole
-    reference clip (the prompt is the clip's first REF_FRAMES frames; the statistics want all of it)."""
+    """Each built-in voice's feature correction (``engine.codec.voice_match``), fitted on its MATCH_CLIPS
+    longest training clips: one clip's statistics say as much about its sentence as about the voice (two
+    takes of joe's reference sentence gave shifts 0.5 apart)."""
     codec = codec.eval()
-    fitted = {voice_name(s): match_features(codec, c.features) for s, c in reference_features(data).items()}
+    fitted = {voice_name(s): match_features(codec, [c.features for c in clips])
+              for s, clips in longest_clips(data, MATCH_CLIPS).items()}
     return {name: match for name, match in fitted.items() if match is not None}
 
 
 def refit_voice_matches(folder: Path, data: Path, log=print) -> dict[str, VoiceMatch]:
     """Fit the voice matches of the model ``folder`` exported from the corpus ``data`` and rewrite its voice
-    files with them (codes unchanged). A match describes the voice, not the clip: where the corpus's reference
-    clip is not the one the voice's codes came from (piper reads a sentence differently each time, so a
-    regenerated corpus has other takes), the match is fitted on the corpus's clip and the log says so."""
+    files with them (codes unchanged), each on the voice's MATCH_CLIPS longest clips as at export. A match
+    describes the voice, not a clip: where the corpus's reference clip is not the one the voice's codes came
+    from (piper reads a sentence differently each time, so a regenerated corpus has other takes), the match is
+    fitted all the same and the log says so."""
     from safetensors.torch import load_file
 
     _, _, codec = read_modules(folder)
     codec.eval()
-    references = {voice_name(s): c for s, c in reference_features(data).items()}
-    if "default" not in references and references:
-        references["default"] = next(iter(references.values()))
+    fitted = {voice_name(s): clips for s, clips in longest_clips(data, MATCH_CLIPS).items()}
+    if "default" not in fitted and fitted:
+        fitted["default"] = next(iter(fitted.values()))
     matches = {}
     for path in sorted((folder / VOICES_DIR).glob("*.safetensors")):
         codes = load_file(str(path))["codes"].long()
-        clip = references.get(path.stem)
-        if clip is None:
+        clips = fitted.get(path.stem)
+        if clips is None:
             raise TrainingError(f"{data} has no reference clip for {folder.name}'s voice {path.stem!r}: give the "
                                 "corpus the model was exported from")
+        clip = clips[0]
         with torch.inference_mode():
             steps = torch.from_numpy(clip.features[: clip.frames * STEPS_PER_FRAME].T)[None]
             own = codec.quantizer.encode(codec.encode_steps(steps))[0].T[: len(codes)]
-        match = match_features(codec, clip.features)
+        match = match_features(codec, [c.features for c in clips])
         write_voice(path, codes, match)
         if match is not None:
             matches[path.stem] = match
-        take = "" if torch.equal(own, codes) else ", another take than the one its codes came from"
-        log(f"{path.stem}: {'matched' if match else 'too little voiced speech, no match'} on {clip.name}{take}")
+        take = "" if torch.equal(own, codes) else " (another take of its reference than the one its codes came from)"
+        said = "matched" if match else "too little voiced speech, no match"
+        log(f"{path.stem}: {said} on {len(clips)} clips{take}")
     return matches
 
 

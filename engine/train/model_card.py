@@ -14,6 +14,7 @@ from engine.train.checkpoint import read_run_state
 from engine.train import codec_train, decoder_train, tts_train
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
+from engine.train.export import MATCH_CLIPS
 from engine.train.lineage import LEGACY_SAMPLE_STEPS, base_commands
 from engine.train.progress import count_of
 from engine.train.sizes import SAMPLING
@@ -315,6 +316,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "Trained on pocketsphinx forced-alignment timings of the teachers' audio.",
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
              f"longest training clip; `default` is {default_voice}. Any clip can be cloned through the codec's encoder.",
+             "- **Voice match**: every voice, built-in or cloned, corrects the decoded WORLD features toward its own "
+             "(per feature, the mean and spread over voiced steps of the codec's round trip of the voice's clips "
+             f"mapped onto theirs; built-in voices pool their {MATCH_CLIPS} longest training clips, a clone its "
+             "reference clip), undoing the one shared decoder's pull toward the average voice (`docs/voices.md`).",
              ""]
     corpora = list(trained_corpora(data, codec_run, tts_run, decoder_run))
     if own_voice:

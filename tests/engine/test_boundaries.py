@@ -41,7 +41,7 @@ def test_public_api_is_pinned():
     public_methods = {n for n, _ in inspect.getmembers(engine.Engine, inspect.isfunction) if not n.startswith("_")}
     # install: a model built in memory (the benchmarks); load reads one from files
     assert public_methods == {"load", "load_events", "install", "synthesize", "render", "voice_codes", "max_frames",
-                              "prepare_reference", "create_voice"}
+                              "prepare_reference", "create_voice", "voice_match"}
     worker_methods = {n for n, _ in inspect.getmembers(engine.EngineWorker, inspect.isfunction) if not n.startswith("_")}
     assert worker_methods == {"start", "shutdown", "submit", "synthesize", "load", "call", "cancel_all"}
     sig = inspect.signature(engine.Engine.synthesize)

@@ -16,8 +16,8 @@ from safetensors.torch import load_file, save_file
 from engine.api import SamplingParams, SynthesisRequest
 from engine.codec import world
 from engine.codec.audio_stream import AudioStream, decode_audio
-from engine.codec.voice_match import (MOVED, SCALE_RANGE, VoiceMatch, fit_voice_match, round_trip_features,
-                                      voiced_statistics)
+from engine.codec.voice_match import (MOVED, SCALE_RANGE, VoiceMatch, fit_voice_match, match_features,
+                                      round_trip_features, voiced_statistics)
 from engine.engine import Engine, EngineConfig
 from engine.model_files import VOICES_DIR, load_model, read_modules
 from engine.preset_voices import PresetVoices
@@ -60,6 +60,24 @@ def test_a_match_takes_what_the_decoder_makes_of_a_voice_onto_the_voice(codec, v
     at_44k = soxr.resample(voice, 16000, 44100).astype(np.float32)
     np.testing.assert_array_equal(fit_voice_match(codec, at_44k, 44100).shift,
                                   fit_voice_match(codec, soxr.resample(at_44k, 44100, 16000), 16000).shift)
+
+
+def test_a_match_fitted_on_several_clips_pools_their_voiced_steps(codec, voice):
+    other = speech(5.0, 16000, seed=12).astype(np.float32)
+    clips = [world.analyze(voice), world.analyze(other)]
+    pooled = match_features(codec, clips)
+    np.testing.assert_array_equal(match_features(codec, clips[0]).shift, match_features(codec, clips[:1]).shift)
+    # each clip is coded on its own; the statistics are those of all their voiced steps together
+    decoded = np.concatenate([round_trip_features(codec, c) for c in clips])
+    mean, std = voiced_statistics(pooled.apply(decoded))
+    want_mean, want_std = voiced_statistics(np.concatenate(clips))
+    free = [k for k in MOVED if SCALE_RANGE[0] < pooled.scale[k] < SCALE_RANGE[1]]
+    assert len(free) > 30
+    np.testing.assert_allclose(mean[free], want_mean[free], atol=1e-3)
+    np.testing.assert_allclose(std[free], want_std[free], rtol=1e-3)
+    # and differ from either clip's own
+    assert np.abs(pooled.shift - match_features(codec, clips[1]).shift).max() > 0.01
+    assert np.abs(pooled.shift - match_features(codec, clips[0]).shift).max() > 0.01
 
 
 def test_a_clip_without_enough_voiced_speech_or_a_waveform_codec_gets_no_match(codec, voice):

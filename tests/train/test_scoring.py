@@ -49,7 +49,8 @@ def test_the_pool_scores_what_one_process_scores(corpus):
 
 def test_eval_writes_every_section(corpus, tmp_path):
     args = argparse.Namespace(model=str(MODEL), data=str(corpus), out=str(tmp_path / "eval"), sentences=2,
-                              voices="flite-slt,piper-joe", steps_table=[1, 8], threads=None, workers=2, quick=False)
+                              voices="flite-slt,piper-joe", steps_table=[1, 8], threads=None, workers=2, quick=False,
+                              no_voice_match=False)
     report = evaluate(args, log=lambda *_: None)
     assert set(report["voices"]) == {"flite-slt", "piper-joe"}
     for row in report["voices"].values():

@@ -124,7 +124,7 @@ def test_tts_training_lowers_the_loss_resumes_and_exports_a_model_that_speaks(co
     from engine.model_files import VOICES_DIR, load_model
     from engine.train.export import refit_voice_matches
 
-    # every voice of the exported model carries its feature correction, fitted on its reference clip
+    # every voice of the exported model carries its feature correction, fitted on its longest clips
     exported = load_model(str(model_dir), torch.device("cpu"), torch.float32)
     assert set(exported.voice_matches) == set(exported.voices)
     # a model exported without them (before they existed) gets the same ones from its corpus

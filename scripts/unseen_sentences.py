@@ -1,0 +1,124 @@
+"""Score a model on sentences it never saw, to choose a setting without choosing on `timbre eval`'s own.
+
+Sentences come from the corpus generator's templates (`engine/train/texts.py`) with seed 777, none of
+them in the corpus. Set A is sentences 1-60 at seeds 0 and 1, set B sentences 61-120 at seeds 2 and 3
+(docs/sampling.md). Within a set the default voice reads the first 40, flite slt and kal16 the first 20,
+and the held-out voice (flite rms) is cloned from one of its corpus clips for the first 15, next to the
+default voice reading the same 15. WER from pocketsphinx, similarity from resemblyzer to each voice's
+reference clip (the corpus clip its built-in voice was made from), DNSMOS overall.
+
+    .venv/bin/python scripts/unseen_sentences.py --data data/corpus10 --set A [--no-voice-match]
+        [--model DIR] [--steps N] [--guidance A] [--json OUT.json]
+
+Needs the train extra and a corpus made by `timbre train data` (its reference clips and held-out voice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.api import SamplingParams, SynthesisRequest
+from engine.codec.interface import AudioCodec
+from engine.codec.voice_match import fit_voice_match
+from engine.engine import Engine, EngineConfig
+from engine.phonemes import Lexicon
+from engine.train.corpus import read_plan
+from engine.train.data import lexicon_path
+from engine.train.export import reference_clips, voice_name
+from engine.train.metrics import speaker_embedding
+from engine.train.renders import clip_audio
+from engine.train.scoring import Scorer
+from engine.text_normalize import spell_out
+from engine.train.texts import generated_sentences, in_lexicon
+from engine.train.tts_train import REF_FRAMES
+
+SEED = 777
+SETS = {"A": (0, 60, (0, 1)), "B": (60, 120, (2, 3))}  # sentences [start, stop), seeds
+READERS = {"piper-joe": 40, "flite-slt": 20, "flite-kal16": 20}  # voice -> sentences of the set it reads
+CLONED = 15
+
+
+def unseen_sentences(data: Path, count: int) -> list[str]:
+    """The first ``count`` template sentences of seed 777 that the lexicon covers and the corpus lacks,
+    spelled out as spoken."""
+    manifest = json.loads((data / "manifest.json").read_text())
+    seen = {c["text"].lower() for c in manifest["clips"]}
+    lexicon = Lexicon.read(lexicon_path())
+    out: list[str] = []
+    for text, _ in generated_sentences(count * 20, SEED):
+        if text.lower() not in seen and in_lexicon(text, lexicon):
+            seen.add(text.lower())
+            out.append(spell_out(text))
+        if len(out) == count:
+            return out
+    raise RuntimeError(f"only {len(out)} unseen sentences")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=Path("data/corpus10"))
+    p.add_argument("--model", help="model name or folder (default: the built-in model)")
+    p.add_argument("--set", choices=sorted(SETS), default="A")
+    p.add_argument("--steps", type=int, help="flow steps (default: the model's)")
+    p.add_argument("--guidance", type=float, help="guidance (default: the model's)")
+    p.add_argument("--no-voice-match", action="store_true")
+    p.add_argument("--json", type=Path, help="write the figures here too")
+    args = p.parse_args(argv)
+
+    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match))
+    info = engine.load()
+    d = info.default_params
+    start, stop, seeds = SETS[args.set]
+    texts = unseen_sentences(args.data, stop)[start:stop]
+    refs = reference_clips(args.data)
+
+    def params(seed: int) -> SamplingParams:
+        return SamplingParams(steps=args.steps or d.steps, guidance=args.guidance or d.guidance,
+                              temperature=d.temperature, seed=seed, max_seconds=20.0, keep_trajectory=False)
+
+    def renders(voice: str, lines: list[str]) -> list[np.ndarray]:
+        return [engine.render(SynthesisRequest(t, voice, params(s))).audio for s in seeds for t in lines]
+
+    results: dict = {"model": info.model_hash, "set": args.set, "voice_match": not args.no_voice_match,
+                     "steps": args.steps or d.steps, "guidance": args.guidance or d.guidance, "voices": {}}
+    with Scorer() as scorer:
+        pending = {}
+        for spk, n in READERS.items():
+            reference = speaker_embedding(clip_audio(args.data, refs[spk]))
+            pending[spk] = scorer.score(renders(voice_name(spk), texts[:n]), texts[:n] * len(seeds), reference)
+        # cloning the held-out voice from its corpus clip of the last held-out sentence, as timbre eval does
+        held_out = read_plan(args.data)["held_out_speakers"][0]
+        manifest = json.loads((args.data / "manifest.json").read_text())
+        clip_meta = max((c for c in manifest["clips"] if c["speaker"] == held_out), key=lambda c: c["sentence"])
+        clip = clip_audio(args.data, clip_meta)
+        engine.model.voices["clone"] = torch.from_numpy(AudioCodec(engine.model.codec, torch.device("cpu"))
+                                                        .encode(clip, 16000)[:REF_FRAMES])
+        engine.model.voice_matches.pop("clone", None)
+        if (match := fit_voice_match(engine.model.codec, clip, 16000)) is not None:
+            engine.model.voice_matches["clone"] = match
+        target = speaker_embedding(clip)
+        lines = texts[:CLONED]
+        clone = scorer.score(renders("clone", lines), lines * len(seeds), target)
+        default = scorer.score(renders("default", lines), lines * len(seeds), target)
+        for spk, scores in pending.items():
+            results["voices"][spk] = scores.result()
+        c, dflt = clone.result(), default.result()
+        results["cloning"] = {"clone": c["similarity"], "default": dflt["similarity"],
+                              "margin": c["similarity"] - dflt["similarity"], "clone_wer": c["wer"]}
+    head = " | ".join(f"{k} {spk}" for spk in READERS for k in ("WER", "sim", "DNSMOS"))
+    row = " | ".join(f"{v['wer']:.3f} | {v['similarity']:.3f} | {v['dnsmos']:.2f}" for v in results["voices"].values())
+    print(f"| {head} | cloning margin |\n| {row} | {results['cloning']['margin']:+.3f} |")
+    print(json.dumps(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
