@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from engine.text import normalize
@@ -19,6 +20,9 @@ PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY
 BOUNDARY = "_"
 PUNCTUATION = {",": ",", ";": ",", ":": ",", ".": ".", "!": "!", "?": "?"}
 SYMBOLS = (BOUNDARY, ",", ".", "!", "?", *PHONES)
+_PHONE_SET = frozenset(PHONES)
+_VARIANT = re.compile(r"\(\d+\)$")  # "read(2)": the second pronunciation of "read"
+_NO_STRESS = str.maketrans("", "", "0123456789")  # cmudict's stress digits: AH0 -> AH
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|[,;:.!?]")
 _LETTER_WORDS = {c: w for c, w in zip("abcdefghijklmnopqrstuvwxyz", (
     "a bee see dee e ef gee aitch i jay kay el em en o pee cue ar es tee you vee double-you ex why zee").split())}
@@ -32,6 +36,13 @@ class Lexicon:
 
     @classmethod
     def read(cls, path: Path) -> "Lexicon":
+        """The lexicon in a cmudict file (gzip when it ends in .gz). Read once a process per file version
+        and shared (nothing changes a Lexicon): every model load and scratch export would read it again."""
+        stat = Path(path).stat()
+        return _read_lexicon(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+    @classmethod
+    def _parse(cls, path: str) -> "Lexicon":
         opener = gzip.open if str(path).endswith(".gz") else open
         entries: dict[str, list[list[str]]] = {}
         with opener(path, "rt", encoding="utf-8") as f:
@@ -39,10 +50,10 @@ class Lexicon:
                 parts = line.split()
                 if len(parts) < 2 or parts[0].startswith(";;;"):
                     continue
-                word = re.sub(r"\(\d+\)$", "", parts[0]).lower()
-                phones = [re.sub(r"\d", "", p).upper() for p in parts[1:]]
-                if all(p in PHONES for p in phones):
-                    entries.setdefault(word, []).append(phones)
+                word = _VARIANT.sub("", parts[0]) if parts[0].endswith(")") else parts[0]
+                phones = [p.translate(_NO_STRESS).upper() for p in parts[1:]]
+                if _PHONE_SET.issuperset(phones):
+                    entries.setdefault(word.lower(), []).append(phones)
         return cls(entries)
 
     def __contains__(self, word: str) -> bool:
@@ -74,6 +85,12 @@ class Lexicon:
                 if tail is not None:
                     return [head, *tail]
         return None
+
+
+@lru_cache(maxsize=4)
+def _read_lexicon(path: str, mtime_ns: int, size: int) -> Lexicon:
+    """``Lexicon.read``'s cache: the version of a file is its path, modification time and size."""
+    return Lexicon._parse(path)
 
 
 def text_words(text: str) -> list[str]:

@@ -8,7 +8,8 @@ voice. A per-feature affine map that takes the second onto the first (mean and s
 steps) then corrects every render in that voice, step by step, so it streams. Measured on the shipped
 model on unseen sentences (docs/voices.md): the held-out voice's clone +0.11 similarity to its clip
 (margin over the default voice +0.03 -> +0.12), kal16 0.72-0.74 -> 0.82 and joe 0.67-0.70 -> 0.72-0.74
-similarity to their reference clips, no voice's WER higher.
+similarity to their reference clips, no voice's WER higher there (joe's is higher on timbre eval's 30
+sentences at one seed and on the pangram: the figures and the spread cap's trade-off are in the doc).
 
 Only the log f0, the coded envelope and the aperiodicity move; voicing is kept. Waveform codecs have no
 features to correct.

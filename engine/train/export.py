@@ -4,6 +4,7 @@ training speaker, the default being piper-joe), lexicon.txt.gz (the phone tokeni
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,11 +104,19 @@ def refit_voice_matches(folder: Path, data: Path, log=print) -> dict[str, VoiceM
     return matches
 
 
-def write_lexicon(path: Path) -> None:
-    """The first pronunciation of every plain word of the CMU dictionary, gzip (about 1 MB)."""
+@lru_cache(maxsize=1)
+def _lexicon_gzip() -> bytes:
+    """Built once a process: a training run exports a scratch model at every checkpoint it reads aloud, and
+    building it takes seconds."""
     lex = Lexicon.read(lexicon_path())
     lines = "".join(f"{w} {' '.join(p[0])}\n" for w, p in sorted(lex.entries.items()) if w.replace("'", "").isalpha())
-    write_atomic(path, lambda p: p.write_bytes(gzip.compress(lines.encode("utf-8"), mtime=0)))
+    return gzip.compress(lines.encode("utf-8"), mtime=0)
+
+
+def write_lexicon(path: Path) -> None:
+    """The first pronunciation of every plain word of the CMU dictionary, gzip (about 1 MB)."""
+    data = _lexicon_gzip()
+    write_atomic(path, lambda p: p.write_bytes(data))
 
 
 def model_identity(folder: Path, data: Path) -> tuple[str, str]:
