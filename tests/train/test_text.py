@@ -35,6 +35,16 @@ def test_lexicon_strips_stress_and_keeps_variants(lexicon):
     assert lexicon.entries["hello"] == [["HH", "AH", "L", "OW"], ["HH", "EH", "L", "OW"]]
 
 
+def test_a_lexicon_file_is_read_once_until_it_changes(tmp_path):
+    path = tmp_path / "lex.txt"
+    path.write_text(";;; comment\nREAD(1) R IY1 D\nread(2) R EH1 D\nxyzzy Q1 X\n")
+    first = Lexicon.read(path)
+    assert first.entries == {"read": [["R", "IY", "D"], ["R", "EH", "D"]]}  # unknown phones: the line is left out
+    assert Lexicon.read(path) is first
+    path.write_text("sun S AH1 N\n")  # another version of the file: read again
+    assert Lexicon.read(path).entries == {"sun": [["S", "AH", "N"]]}
+
+
 def test_units_have_boundaries_and_punctuation(lexicon):
     tok = PhoneTokenizer(lexicon, 64, 128)
     assert tok.units("Hello, world!") == [BOUNDARY, "HH", "AH", "L", "OW", ",", "W", "ER", "L", "D", "!"]
