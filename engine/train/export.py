@@ -55,18 +55,18 @@ def longest_clips(data: Path, count: int) -> dict[str, list[Clip]]:
     return best
 
 
-def speaker_references(data: Path, codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """One built-in voice per unwarped training speaker: its reference clip's first REF_FRAMES frames."""
-    return {voice_name(s): codes[m["clip"]][:REF_FRAMES] for s, m in reference_clips(data).items() if m["clip"] in codes}
+def speaker_references(clips: dict[str, list[Clip]], codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """One built-in voice per speaker of ``longest_clips``: its reference (longest) clip's first REF_FRAMES
+    frames."""
+    return {voice_name(s): codes[c[0].name][:REF_FRAMES] for s, c in clips.items() if c[0].name in codes}
 
 
-def voice_matches(data: Path, codec: VoxtralCodec) -> dict[str, VoiceMatch]:
-    """Each built-in voice's feature correction (``engine.codec.voice_match``), fitted on its MATCH_CLIPS
-    longest training clips: one clip's statistics say as much about its sentence as about the voice (two
-    takes of joe's reference sentence gave shifts 0.5 apart)."""
+def voice_matches(clips: dict[str, list[Clip]], codec: VoxtralCodec) -> dict[str, VoiceMatch]:
+    """Each built-in voice's feature correction (``engine.codec.voice_match``), fitted on its speaker's
+    ``longest_clips`` (MATCH_CLIPS of them): one clip's statistics say as much about its sentence as about
+    the voice (two takes of joe's reference sentence gave shifts 0.5 apart)."""
     codec = codec.eval()
-    fitted = {voice_name(s): match_features(codec, [c.features for c in clips])
-              for s, clips in longest_clips(data, MATCH_CLIPS).items()}
+    fitted = {voice_name(s): match_features(codec, [c.features for c in cl]) for s, cl in clips.items()}
     return {name: match for name, match in fitted.items() if match is not None}
 
 
@@ -133,7 +133,8 @@ def export_model(folder: Path, model: VoxtralTTS, codec: VoxtralCodec, data: Pat
                  log=print) -> Path:
     name, note = model_identity(folder, data)
     cfg = ModelConfig(name=name, trained=True, note=note, tts=model.cfg, codec=codec.cfg, sampling=SAMPLING).check()
-    voices, matches = speaker_references(data, codes), voice_matches(data, codec)
+    clips = longest_clips(data, MATCH_CLIPS)  # the corpus read once for both
+    voices, matches = speaker_references(clips, codes), voice_matches(clips, codec)
     if "default" not in voices:
         first = next(iter(voices))
         voices["default"] = voices[first]
