@@ -21,22 +21,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from engine.api import SamplingParams, SynthesisRequest
-from engine.codec.interface import AudioCodec
-from engine.codec.voice_match import fit_voice_match
 from engine.engine import Engine, EngineConfig
 from engine.phonemes import Lexicon
 from engine.train.corpus import read_plan
 from engine.train.data import lexicon_path
 from engine.train.export import reference_clips, voice_name
 from engine.train.metrics import speaker_embedding
-from engine.train.renders import clip_audio
+from engine.train.renders import clip_audio, install_clone
 from engine.train.scoring import Scorer
 from engine.text_normalize import spell_out
 from engine.train.texts import generated_sentences, in_lexicon
-from engine.train.tts_train import REF_FRAMES
 
 SEED = 777
 SETS = {"A": (0, 60, (0, 1)), "B": (60, 120, (2, 3))}  # sentences [start, stop), seeds
@@ -97,11 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads((args.data / "manifest.json").read_text())
         clip_meta = max((c for c in manifest["clips"] if c["speaker"] == held_out), key=lambda c: c["sentence"])
         clip = clip_audio(args.data, clip_meta)
-        engine.model.voices["clone"] = torch.from_numpy(AudioCodec(engine.model.codec, torch.device("cpu"))
-                                                        .encode(clip, 16000)[:REF_FRAMES])
-        engine.model.voice_matches.pop("clone", None)
-        if (match := fit_voice_match(engine.model.codec, clip, 16000)) is not None:
-            engine.model.voice_matches["clone"] = match
+        install_clone(engine, clip)
         target = speaker_embedding(clip)
         lines = texts[:CLONED]
         clone = scorer.score(renders("clone", lines), lines * len(seeds), target)

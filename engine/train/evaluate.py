@@ -26,15 +26,13 @@ import torch
 from engine.api import ModelInfo
 from engine.atomic import write_text_atomic
 from engine.codec.interface import AudioCodec
-from engine.codec.voice_match import fit_voice_match
 from engine.train import metrics
 from engine.train.corpus import load_clips, read_plan
 from engine.train.export import DEFAULT_SPEAKER, reference_clips, voice_name
 from engine.train.errors import TrainingError
 from engine.train.progress import count_of
-from engine.train.renders import clip_audio, render_at_defaults
+from engine.train.renders import clip_audio, install_clone, render_at_defaults
 from engine.train.scoring import PendingCodecScores, PendingScores, Scorer, mean_of
-from engine.train.tts_train import REF_FRAMES
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -195,15 +193,10 @@ class _Evaluation:
 
     def cloning(self, spk: str, default_renders: list[np.ndarray]) -> dict:
         """Cloning the held-out voice ``spk`` from one of its clips, against the default voice."""
-        codec = AudioCodec(self.engine.model.codec, torch.device("cpu"))
         sentences = self.sentences(spk, len(self.by_speaker[spk]))
         ref_meta, targets = sentences[-1], sentences[: self.n]
         reference = clip_audio(self.data, ref_meta)
-        self.engine.model.voices["clone"] = torch.from_numpy(codec.encode(reference, 16000)[:REF_FRAMES])
-        match = fit_voice_match(self.engine.model.codec, reference, 16000)  # what a preset of the clip gets
-        self.engine.model.voice_matches.pop("clone", None)
-        if match is not None:
-            self.engine.model.voice_matches["clone"] = match
+        install_clone(self.engine, reference)
         cloned = [render_at_defaults(self.engine, m["spoken"], "clone").audio for m in targets]
         default = default_renders or [render_at_defaults(self.engine, m["spoken"], "default").audio for m in targets]
         ref = metrics.speaker_embedding(reference)

@@ -30,3 +30,19 @@ def render_at_defaults(engine: "Engine", text: str, voice: str, steps: int | Non
     params = SamplingParams(steps=steps or d.steps, guidance=d.guidance, temperature=d.temperature, seed=seed,
                             max_seconds=20.0, keep_trajectory=False)
     return engine.render(SynthesisRequest(text, voice, params))
+
+
+def install_clone(engine: "Engine", audio: np.ndarray, name: str = "clone") -> None:
+    """Make ``name`` a voice of the engine's loaded model, cloned from a 16 kHz clip [n] the way a preset of
+    the clip is: its first REF_FRAMES frames as the prompt, and the clip's voice match."""
+    import torch
+
+    from engine.codec.interface import AudioCodec
+    from engine.codec.voice_match import fit_voice_match
+    from engine.train.tts_train import REF_FRAMES
+
+    model = engine.model
+    model.voices[name] = torch.from_numpy(AudioCodec(model.codec, torch.device("cpu")).encode(audio, 16000)[:REF_FRAMES])
+    model.voice_matches.pop(name, None)
+    if (match := fit_voice_match(model.codec, audio, 16000)) is not None:
+        model.voice_matches[name] = match
