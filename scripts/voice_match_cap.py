@@ -31,12 +31,8 @@ READERS = {"piper-joe": 30, "flite-kal16": 15, "flite-slt": 15}
 
 def fitted(codec, clips: dict[str, list], cap: float) -> dict[str, voice_match.VoiceMatch | None]:
     """Each reader's match with the spread ratio capped at ``cap``."""
-    default = voice_match.SCALE_RANGE
-    voice_match.SCALE_RANGE = (min(default[0], cap), cap)
-    try:
-        return {spk: voice_match.match_features(codec, [c.features for c in clips[spk]]) for spk in READERS}
-    finally:
-        voice_match.SCALE_RANGE = default
+    bounds = (min(voice_match.SCALE_RANGE[0], cap), cap)
+    return {spk: voice_match.match_features(codec, [c.features for c in clips[spk]], bounds) for spk in READERS}
 
 
 def main(argv: list[str] | None = None) -> int:

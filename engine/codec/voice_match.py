@@ -87,9 +87,11 @@ def fit_voice_match(codec: VoxtralCodec, audio: np.ndarray, sample_rate: int) ->
     return match_features(codec, world.analyze(audio))
 
 
-def match_features(codec: VoxtralCodec, clips: np.ndarray | Sequence[np.ndarray]) -> VoiceMatch | None:
+def match_features(codec: VoxtralCodec, clips: np.ndarray | Sequence[np.ndarray],
+                   scale_range: tuple[float, float] = SCALE_RANGE) -> VoiceMatch | None:
     """``fit_voice_match`` from WORLD features [T, 43] of one clip, or of several clips of the voice (a
-    training corpus stores them): the statistics pool every clip's voiced steps, each clip coded on its own."""
+    training corpus stores them): the statistics pool every clip's voiced steps, each clip coded on its own.
+    ``scale_range``: the bounds of the ratio of spreads (scripts/voice_match_cap.py measures others)."""
     clips = [clips] if isinstance(clips, np.ndarray) else list(clips)
     want = voiced_statistics(np.concatenate(clips))
     got = voiced_statistics(np.concatenate([round_trip_features(codec, c) for c in clips]))
@@ -97,6 +99,6 @@ def match_features(codec: VoxtralCodec, clips: np.ndarray | Sequence[np.ndarray]
         return None
     (want_mean, want_std), (got_mean, got_std) = want, got
     scale, shift = np.ones(world.FEATURE_DIM, np.float32), np.zeros(world.FEATURE_DIM, np.float32)
-    scale[MOVED] = np.clip(want_std[MOVED] / np.maximum(got_std[MOVED], 1e-6), *SCALE_RANGE)
+    scale[MOVED] = np.clip(want_std[MOVED] / np.maximum(got_std[MOVED], 1e-6), *scale_range)
     shift[MOVED] = want_mean[MOVED] - got_mean[MOVED] * scale[MOVED]
     return VoiceMatch(scale, shift)
