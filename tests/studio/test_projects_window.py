@@ -188,3 +188,22 @@ def test_export_dialog_writes_a_normalised_episode_with_chapters_and_subtitles(q
     dialog.path.setText(str(tmp_path / "missing" / "x.wav"))
     qtbot.mouseClick(dialog.export_button, QtCore.Qt.LeftButton)
     assert "does not exist" in dialog.status.text()
+
+
+def test_a_loaded_models_defaults_are_not_an_edit_that_closing_asks_about(qtbot, make_studio):
+    """When a model loads whose defaults the sampler does not hold yet (a first launch, or another
+    model), they are applied; that is not the user's edit, so an untouched project closes without a
+    question, while the user's own change after it is one."""
+    w = make_studio().window
+    w.sampler.set(guidance=2.5)  # tuned for the model used before
+    w.projects.session.dirty = False  # ... and saved
+    w.settings.sampler_model = "another-model"
+    w._on_loaded(w.info)  # what the engine bridge's `loaded` runs
+    assert w.sampler.state.guidance == w.info.default_params.guidance != 2.5  # the model's defaults
+    asked = []
+    w.projects.ask = lambda title, text, buttons, default: asked.append(text) or "Cancel"
+    assert not w.projects.session.dirty and "•" not in w.windowTitle()
+    assert w.projects.confirm_discard() and not asked
+    w.sampler.set(guidance=2.0)  # the user's change
+    assert w.projects.session.dirty and "•" in w.windowTitle()
+    assert not w.projects.confirm_discard() and asked == ["Save the changes to this untitled project?"]
