@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.codec import world
-from engine.codec.voice_match import MOVED, SCALE_RANGE, match_features, round_trip_features
+from engine.codec.voice_match import match_features, moment_match, round_trip_features, voiced_statistics
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.engine import Engine, EngineConfig
 from engine.train import metrics
@@ -60,12 +60,9 @@ def fit_regression(decoded: list[np.ndarray], true: list[np.ndarray], ridge: flo
 def with_moments(correct: Correction, decoded: list[np.ndarray], true: list[np.ndarray]) -> Correction:
     """``correct`` followed by the voice match's per-feature rescaling of its output onto the true voiced
     mean and spread."""
-    out, want = np.concatenate([correct(d) for d in decoded]), np.concatenate(true)
-    got, want = out[out[:, 1] > 0.5], want[want[:, 1] > 0.5]
-    scale, shift = np.ones(world.FEATURE_DIM, np.float32), np.zeros(world.FEATURE_DIM, np.float32)
-    scale[MOVED] = np.clip(want.std(0)[MOVED] / np.maximum(got.std(0)[MOVED], 1e-6), *SCALE_RANGE)
-    shift[MOVED] = want.mean(0)[MOVED] - got.mean(0)[MOVED] * scale[MOVED]
-    return lambda d: (correct(d) * scale + shift).astype(np.float32)
+    match = moment_match(voiced_statistics(np.concatenate(true)),
+                         voiced_statistics(np.concatenate([correct(d) for d in decoded])))
+    return lambda d: match.apply(correct(d))
 
 
 def corrections(codec: VoxtralCodec, fit: list[np.ndarray], ridge: float) -> dict[str, Correction]:

@@ -97,6 +97,13 @@ def match_features(codec: VoxtralCodec, clips: np.ndarray | Sequence[np.ndarray]
     got = voiced_statistics(np.concatenate([round_trip_features(codec, c) for c in clips]))
     if want is None or got is None:
         return None
+    return moment_match(want, got, scale_range)
+
+
+def moment_match(want: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.ndarray],
+                 scale_range: tuple[float, float] = SCALE_RANGE) -> VoiceMatch:
+    """The match that maps voiced statistics ``got`` (mean, std [43], as ``voiced_statistics`` gives
+    them) onto ``want``, every feature but voicing, the ratio of spreads held within ``scale_range``."""
     (want_mean, want_std), (got_mean, got_std) = want, got
     scale, shift = np.ones(world.FEATURE_DIM, np.float32), np.zeros(world.FEATURE_DIM, np.float32)
     scale[MOVED] = np.clip(want_std[MOVED] / np.maximum(got_std[MOVED], 1e-6), *scale_range)
