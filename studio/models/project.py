@@ -70,8 +70,10 @@ class Paragraph:
 
 class Project:
     """Events: ``structure_changed()`` (paragraphs added, removed or moved), ``text_changed(pid)``,
-    ``takes_changed(pid)`` (a take added, chosen or deleted), ``voices_changed()`` (a voice or a
-    default changed, which may make takes stale)."""
+    ``takes_changed(pid)`` (a take added, chosen or deleted), ``voices_changed()`` (a paragraph's or a
+    speaker's voice changed: an edit, saved with the project), ``defaults_changed()`` (the studio's
+    default voice or sampler settings changed what a take is compared with: not saved with the
+    project, so not an edit of it; both may make takes stale)."""
 
     def __init__(self, script: str = "") -> None:
         self.paragraphs: list[Paragraph] = []
@@ -83,6 +85,7 @@ class Project:
         self.text_changed = Emitter()
         self.takes_changed = Emitter()
         self.voices_changed = Emitter()
+        self.defaults_changed = Emitter()
         if script:
             self.set_script(script)
 
@@ -184,13 +187,17 @@ class Project:
         self.voices_changed.emit()
 
     def set_defaults(self, voice: str | None = None, params: SamplingParams | None = None) -> None:
+        """What a paragraph without its own voice reads in, and the sampler settings its next take gets.
+        ``defaults_changed`` fires only when staleness could change: a new seed (drawn afresh for every
+        render while the seed is unlocked) or length limit alone does not make a take out of date."""
         changed = False
         if voice is not None and voice != self.default_voice:
             self.default_voice, changed = voice, True
-        if params is not None and params != self.default_params:
-            self.default_params, changed = params, True
+        if params is not None:
+            changed |= any(getattr(params, f) != getattr(self.default_params, f) for f in STALE_FIELDS)
+            self.default_params = params
         if changed:
-            self.voices_changed.emit()
+            self.defaults_changed.emit()
 
     def stale(self, p: Paragraph) -> bool:
         """Rendered, but its text, voice or sampler settings differ from its chosen take's."""

@@ -76,7 +76,7 @@ class Timeline:
         self._chapters: list[Chapter] = []
         self.version = 0  # increments on every change, live growth included
         for em in (project.structure_changed, project.takes_changed, project.text_changed,
-                   project.voices_changed, live.started, live.ended):
+                   project.voices_changed, project.defaults_changed, live.started, live.ended):
             em.connect(lambda *a: self.invalidate())
         live.grew.connect(self._on_live_grew)
 

@@ -156,7 +156,7 @@ class ScriptPanel(QtWidgets.QWidget):
         self.voices: tuple[str, ...] = ()  # the model's voices (set when it loads)
         self.preset_voices: list[tuple[str, str]] = []  # (title, "preset:<id>") of the library's usable presets
         for em in (self.project.structure_changed, self.project.text_changed, self.project.takes_changed,
-                   self.project.voices_changed):
+                   self.project.voices_changed, self.project.defaults_changed):
             em.connect(lambda *a: self.refresh())
         selection.changed.connect(lambda what: self._show_selected() if what == "paragraph" else None)
         self.refresh()

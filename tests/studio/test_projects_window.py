@@ -190,11 +190,14 @@ def test_export_dialog_writes_a_normalised_episode_with_chapters_and_subtitles(q
     assert "does not exist" in dialog.status.text()
 
 
-def test_a_loaded_models_defaults_are_not_an_edit_that_closing_asks_about(qtbot, make_studio):
-    """When a model loads whose defaults the sampler does not hold yet (a first launch, or another
-    model), they are applied; that is not the user's edit, so an untouched project closes without a
-    question, while the user's own change after it is one."""
-    w = make_studio().window
+def test_sampler_settings_are_not_an_edit_that_closing_asks_about(qtbot, make_studio):
+    """The sampler's settings live in the studio's settings, not in the project file, so neither a newly
+    loaded model's defaults (a first launch, or another model) nor the user's own tuning nor a render's
+    fresh seed is a project edit: an otherwise untouched project closes without a question. A changed
+    setting still marks the takes it outdates as stale; a text edit is an edit."""
+    w = make_studio(text="One.", sampler={"max_seconds": 0.4}).window
+    _render_all(qtbot, w)
+    pid = w.project.paragraphs[0].id
     w.sampler.set(guidance=2.5)  # tuned for the model used before
     w.projects.session.dirty = False  # ... and saved
     w.settings.sampler_model = "another-model"
@@ -204,6 +207,16 @@ def test_a_loaded_models_defaults_are_not_an_edit_that_closing_asks_about(qtbot,
     w.projects.ask = lambda title, text, buttons, default: asked.append(text) or "Cancel"
     assert not w.projects.session.dirty and "•" not in w.windowTitle()
     assert w.projects.confirm_discard() and not asked
-    w.sampler.set(guidance=2.0)  # the user's change
+    outdated = []
+    w.project.defaults_changed.connect(lambda: outdated.append(w.script_panel.state_of(pid)))
+    w.sampler.record_seed(w.sampler.state.seed + 1)  # what every render does
+    w.sampler.set(seed_locked=True)
+    w.sampler.set(seed_locked=False, max_seconds=0.5)
+    assert outdated == [] and w.script_panel.state_of(pid) == "rendered"
+    w.sampler.set(steps=w.sampler.state.steps + 1)  # the user's tuning
+    assert outdated == ["stale"] and w.script_panel.state_of(pid) == "stale"
+    assert not w.projects.session.dirty and w.projects.confirm_discard() and not asked
+    w.editor.setPlainText("One.\n\nTwo.")  # the user's edit
+    w.script_panel.commit_text()
     assert w.projects.session.dirty and "•" in w.windowTitle()
     assert not w.projects.confirm_discard() and asked == ["Save the changes to this untitled project?"]
