@@ -323,6 +323,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_done(self, done: Done) -> None:
         self.sampler.record_seed(done.seed)
+        if not self.queue.busy:  # the queue hears `done` first and may already have said it is idle
+            self._set_engine_state(f"ready · last seed {done.seed}")
         self.statusBar().showMessage(
             f"Rendered {len(done.frames)} frames ({len(done.audio) / done.sample_rate:.2f} s) in {done.elapsed:.2f} s, "
             f"seed {done.seed}, first audio after {done.first_audio_latency * 1000:.0f} ms", 10_000)
@@ -330,8 +332,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_idle(self) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.queue.finished else 0)
-        self.progress.setFormat(f"{self.queue.finished} of {self.queue.total} paragraph(s) rendered"
-                                if self.queue.total else "idle")
+        total = self.queue.total
+        self.progress.setFormat(f"{self.queue.finished} of {total} paragraph{'s' if total != 1 else ''} rendered"
+                                if total else "idle")
         self.eta_label.setText("")
         self._set_engine_state(f"ready · last seed {self.sampler.state.seed}")
         self._update_buttons()

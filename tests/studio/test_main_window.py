@@ -70,7 +70,8 @@ def test_render_all_fills_every_pane_per_paragraph(qtbot, make_studio):
     x, y = w.waveform.envelope()
     assert x.min() < 0.1 and x.max() > segs[1].start
     assert w.sampler_panel.seed.value() == b.current.seed  # the seed is shown after every render
-    assert "2 of 2 paragraph(s) rendered" in w.progress.format()
+    assert "2 of 2 paragraphs rendered" in w.progress.format()
+    assert w.engine_label.text().endswith(f"last seed {b.current.seed}")  # the render's, not the one before
     assert "rendered · 1 take" in w.script_panel.list.item(0).text()
 
 
