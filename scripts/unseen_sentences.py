@@ -8,7 +8,7 @@ default voice reading the same 15. WER from pocketsphinx, similarity from resemb
 reference clip (the corpus clip its built-in voice was made from), DNSMOS overall.
 
     .venv/bin/python scripts/unseen_sentences.py --data data/corpus10 --set A [--no-voice-match]
-        [--model DIR] [--steps N] [--guidance A] [--json OUT.json]
+        [--model DIR] [--steps N] [--guidance A] [--semantic-temperature T --top-k K] [--json OUT.json]
 
 Needs the train extra and a corpus made by `timbre train data` (its reference clips and held-out voice).
 """
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", choices=sorted(SETS), default="A")
     p.add_argument("--steps", type=int, help="flow steps (default: the model's)")
     p.add_argument("--guidance", type=float, help="guidance (default: the model's)")
+    p.add_argument("--semantic-temperature", type=float, default=0.0, help="0: greedy (the default)")
+    p.add_argument("--top-k", type=int, default=0, help="semantic top-k when sampling (0: all)")
     p.add_argument("--no-voice-match", action="store_true")
     p.add_argument("--json", type=Path, help="write the figures here too")
     args = p.parse_args(argv)
@@ -76,13 +78,15 @@ def main(argv: list[str] | None = None) -> int:
 
     def params(seed: int) -> SamplingParams:
         return SamplingParams(steps=args.steps or d.steps, guidance=args.guidance or d.guidance,
-                              temperature=d.temperature, seed=seed, max_seconds=20.0, keep_trajectory=False)
+                              temperature=d.temperature, semantic_temperature=args.semantic_temperature,
+                              semantic_top_k=args.top_k, seed=seed, max_seconds=20.0, keep_trajectory=False)
 
     def renders(voice: str, lines: list[str]) -> list[np.ndarray]:
         return [engine.render(SynthesisRequest(t, voice, params(s))).audio for s in seeds for t in lines]
 
     results: dict = {"model": info.model_hash, "set": args.set, "voice_match": not args.no_voice_match,
-                     "steps": args.steps or d.steps, "guidance": args.guidance or d.guidance, "voices": {}}
+                     "steps": args.steps or d.steps, "guidance": args.guidance or d.guidance,
+                     "semantic_temperature": args.semantic_temperature, "top_k": args.top_k, "voices": {}}
     with Scorer() as scorer:
         pending = {}
         for spk, n in READERS.items():
