@@ -35,7 +35,8 @@ class SamplerPanel(QtWidgets.QGroupBox):
                                         "Scale of the flow's start noise: lower is steadier, higher more varied.")
         form.addRow("Temperature", self.temperature)
         self.semantic_temperature = self._double("semantic_temperature", (0.0, 5.0), 0.1, 2,
-                                                 "0 = greedy semantic tokens (the reference); above 0 samples.")
+                                                 "0 = greedy semantic tokens (the reference); above 0 samples "
+                                                 "them: more varied takes, fewer words understood.")
         self.semantic_temperature.setSpecialValueText("greedy")
         form.addRow("Semantic temp.", self.semantic_temperature)
         self.top_k = QtWidgets.QSpinBox(objectName="semantic_top_k")
