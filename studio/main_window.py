@@ -411,11 +411,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._asked_model is not None:
             self.settings.model, self._asked_model = self._asked_model[0], None
         self.info = info
-        if self.settings.sampler_model != info.name:  # keep the user's tuning for the same model
-            self.sampler.apply_defaults(info.default_params)
-            self.settings.sampler_model = info.name
-        self.sampler_panel.apply_model(info.unsupported)
-        self.voice_panel.apply_model(info)
+        with self.projects.not_an_edit():
+            if self.settings.sampler_model != info.name:  # keep the user's tuning for the same model
+                self.sampler.apply_defaults(info.default_params)
+                self.settings.sampler_model = info.name
+            self.sampler_panel.apply_model(info.unsupported)
+            self.voice_panel.apply_model(info)
         self.script_panel.voices = info.voices
         self.latents.set_acoustic_dim(info.acoustic_dim)
         self.inspector.acoustic_levels = info.acoustic_levels

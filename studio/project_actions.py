@@ -8,7 +8,9 @@ takes' files are written the moment a render finishes, so a killed app loses no 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,12 +56,26 @@ class ProjectController(QtCore.QObject):
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="take-writer")
         self._takes_written.connect(self._on_takes_written)  # queued: emitted on the writer thread
         window.project.voices_changed.connect(self._changed)
+        # the sampler's settings and the default voice are saved with the project (``project_settings``)
+        window.sampler.changed.connect(lambda state: self._changed())
+        window.voice_panel.changed.connect(lambda voice: self._changed())
 
     # ---- state --------------------------------------------------------------------------------------
 
     def _changed(self) -> None:
         self.session.changed()
         self.w.update_title()
+
+    @contextlib.contextmanager
+    def not_an_edit(self) -> Iterator[None]:
+        """Changes the program makes on its own (a newly loaded model's default settings) are not the
+        user's edits: they never make closing ask to save (the autosave still keeps them)."""
+        dirty = self.session.dirty
+        try:
+            yield
+        finally:
+            self.session.dirty = dirty
+            self.w.update_title()
 
     def _after_take(self, pid: str) -> None:
         """A render (or a take choice) changed the project: its files go to disk now. Takes never

@@ -71,9 +71,8 @@ class Paragraph:
 class Project:
     """Events: ``structure_changed()`` (paragraphs added, removed or moved), ``text_changed(pid)``,
     ``takes_changed(pid)`` (a take added, chosen or deleted), ``voices_changed()`` (a paragraph's or a
-    speaker's voice changed: an edit, saved with the project), ``defaults_changed()`` (the studio's
-    default voice or sampler settings changed what a take is compared with: not saved with the
-    project, so not an edit of it; both may make takes stale)."""
+    speaker's voice changed), ``defaults_changed()`` (the default voice or a sampler setting that a
+    take is compared with changed); both may make takes stale."""
 
     def __init__(self, script: str = "") -> None:
         self.paragraphs: list[Paragraph] = []

@@ -190,11 +190,11 @@ def test_export_dialog_writes_a_normalised_episode_with_chapters_and_subtitles(q
     assert "does not exist" in dialog.status.text()
 
 
-def test_sampler_settings_are_not_an_edit_that_closing_asks_about(qtbot, make_studio):
-    """The sampler's settings live in the studio's settings, not in the project file, so neither a newly
-    loaded model's defaults (a first launch, or another model) nor the user's own tuning nor a render's
-    fresh seed is a project edit: an otherwise untouched project closes without a question. A changed
-    setting still marks the takes it outdates as stale; a text edit is an edit."""
+def test_a_loaded_models_defaults_are_not_an_edit_and_only_compared_settings_outdate_takes(qtbot, make_studio):
+    """When a model loads whose defaults the sampler does not hold yet (a first launch, or another
+    model), they are applied; that is not the user's edit, so an untouched project closes without a
+    question. The user's own sampler changes are edits (the project saves its sampler settings), but only
+    those a take is compared with mark it stale: a render's new seed, the lock or the length limit do not."""
     w = make_studio(text="One.", sampler={"max_seconds": 0.4}).window
     _render_all(qtbot, w)
     pid = w.project.paragraphs[0].id
@@ -210,13 +210,17 @@ def test_sampler_settings_are_not_an_edit_that_closing_asks_about(qtbot, make_st
     outdated = []
     w.project.defaults_changed.connect(lambda: outdated.append(w.script_panel.state_of(pid)))
     w.sampler.record_seed(w.sampler.state.seed + 1)  # what every render does
-    w.sampler.set(seed_locked=True)
-    w.sampler.set(seed_locked=False, max_seconds=0.5)
+    w.sampler.set(seed_locked=True, max_seconds=0.5)
     assert outdated == [] and w.script_panel.state_of(pid) == "rendered"
+    assert w.projects.session.dirty and "•" in w.windowTitle()  # saved with the project all the same
+    assert w.projects.project_settings()["sampler"]["seed_locked"] is True
+    w.projects.session.dirty = False
     w.sampler.set(steps=w.sampler.state.steps + 1)  # the user's tuning
     assert outdated == ["stale"] and w.script_panel.state_of(pid) == "stale"
-    assert not w.projects.session.dirty and w.projects.confirm_discard() and not asked
-    w.editor.setPlainText("One.\n\nTwo.")  # the user's edit
-    w.script_panel.commit_text()
     assert w.projects.session.dirty and "•" in w.windowTitle()
     assert not w.projects.confirm_discard() and asked == ["Save the changes to this untitled project?"]
+    w.projects.session.dirty = False
+    other = "preset:aurora"
+    w.voice_panel.set_presets([("Aurora", other)])
+    w.voice_panel.choose(other)  # the default voice is saved with the project too
+    assert w.projects.session.dirty and w.projects.project_settings()["voice"] == other
