@@ -23,10 +23,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from engine.engine import Engine, EngineConfig
-from engine.train.data import SR, trim_and_level
+from engine.train.data import corpus_clip
 from engine.train.export import reference_clips, voice_name
 from engine.train.metrics import speaker_embedding
 from engine.train.renders import clip_audio, render_at_defaults
@@ -43,11 +42,7 @@ GOAL_GAP = 0.10
 
 def teacher_audio(voice: str, texts: list[str]) -> list[np.ndarray]:
     """The teacher program's reading of each text, as the corpus keeps it: [n] at 16 kHz, trimmed, levelled."""
-    out = []
-    for audio, sr in synthesize(VOICES[voice], texts):
-        a = soxr.resample(audio, sr, SR).astype(np.float32) if sr != SR else audio
-        out.append(trim_and_level(a))
-    return out
+    return [corpus_clip(audio, sr) for audio, sr in synthesize(VOICES[voice], texts)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             m_rows = {s: [f.result() for f in fs] for s, fs in model.items()}
             t_counts = np.array([errors(t, r["transcript"]) for t, r in zip(texts, t_rows)])
             words = t_counts[:, 1]
-            m_errors = sum(np.array([errors(t, r["transcript"])[0] for t, r in zip(texts, rows)])
-                           for rows in m_rows.values())  # per sentence, summed over seeds
+            per_seed = {s: np.array([errors(t, r["transcript"])[0] for t, r in zip(texts, rows)])
+                        for s, rows in m_rows.items()}  # [sentences] each
+            m_errors = sum(per_seed.values())
             k = len(SEEDS)
             wer_t = float(t_counts[:, 0].sum() / words.sum())
             wer_m = float(m_errors.sum() / (k * words.sum()))
@@ -94,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                    "similarity_model": float(np.mean([r["similarity"] for r in every])),
                    "dnsmos_teacher": float(np.mean([r["dnsmos"] for r in t_rows])),
                    "dnsmos_model": float(np.mean([r["dnsmos"] for r in every])),
-                   "wer_model_per_seed": {str(s): float(sum(errors(t, r["transcript"])[0]
-                                                            for t, r in zip(texts, rows)) / words.sum())
-                                          for s, rows in m_rows.items()}}
+                   "wer_model_per_seed": {str(s): float(e.sum() / words.sum()) for s, e in per_seed.items()}}
             report["voices"][voice] = row
             verdict = "met" if row["gap"] <= GOAL_GAP else "missed"
             print(f"| {voice} | {wer_t:.3f} | {wer_m:.3f} | {row['gap']:+.3f} [{lo:+.3f}, {hi:+.3f}] | {verdict} "

@@ -324,7 +324,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_done(self, done: Done) -> None:
         self.sampler.record_seed(done.seed)
         if not self.queue.busy:  # the queue hears `done` first and may already have said it is idle
-            self._set_engine_state(f"ready · last seed {done.seed}")
+            self._show_ready()
         self.statusBar().showMessage(
             f"Rendered {len(done.frames)} frames ({len(done.audio) / done.sample_rate:.2f} s) in {done.elapsed:.2f} s, "
             f"seed {done.seed}, first audio after {done.first_audio_latency * 1000:.0f} ms", 10_000)
@@ -336,8 +336,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setFormat(f"{self.queue.finished} of {total} paragraph{'s' if total != 1 else ''} rendered"
                                 if total else "idle")
         self.eta_label.setText("")
-        self._set_engine_state(f"ready · last seed {self.sampler.state.seed}")
+        self._show_ready()
         self._update_buttons()
+
+    def _show_ready(self) -> None:
+        self._set_engine_state(f"ready · last seed {self.sampler.state.seed}")
 
     # ---- playback and inspection ------------------------------------------------------------------
 

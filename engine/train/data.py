@@ -136,6 +136,11 @@ def trim_and_level(audio: np.ndarray, margin: float = 0.05, rms_db: float = -20.
     return (a * (0.95 / peak) if peak > 0.95 else a).astype(np.float32)
 
 
+def corpus_clip(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Speech [n] at any rate as the corpus keeps it: resampled to 16 kHz [m], trimmed and levelled."""
+    return trim_and_level(soxr.resample(audio, sample_rate, SR).astype(np.float32) if sample_rate != SR else audio)
+
+
 def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence], seed: int) -> int:
     """Make one shard; returns how many clips it kept (failed alignments are dropped)."""
     from engine.train.align import Aligner, AlignmentError
@@ -148,8 +153,7 @@ def run_shard(out: Path, index: int, jobs: list[Job], sentences: list[Sentence],
     aligner = Aligner()
     clips, feats = [], {}
     for job, (audio, sr) in zip(jobs, audios):
-        a = soxr.resample(audio, sr, SR).astype(np.float32) if sr != SR else audio
-        a = trim_and_level(a)
+        a = corpus_clip(audio, sr)
         if spk.warp is not None:
             a = trim_and_level(apply_warp(a, spk.warp))
         s = sentences[job.sentence]

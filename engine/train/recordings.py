@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from engine.atomic import write_text_atomic
 from engine.phonemes import Lexicon, spoken_words
 from engine.text_normalize import spell_out
 from engine.train.corpus import PLAN_NAME, read_plan
-from engine.train.data import (CORPUS_FORMAT_VERSION, FEATURE, SR, analysed_clip, lexicon_path, trim_and_level,
+from engine.train.data import (CORPUS_FORMAT_VERSION, FEATURE, SR, analysed_clip, corpus_clip, lexicon_path,
                                write_shard)
 from engine.train.errors import TrainingError
 from engine.train.progress import Progress
@@ -148,9 +147,7 @@ def _prepared(recording: Recording) -> np.ndarray:
     from engine.voices.clips import read_clip
 
     audio, source = read_clip(recording.audio, MIN_SECONDS)
-    if source.sample_rate != SR:
-        audio = soxr.resample(audio, source.sample_rate, SR, quality="HQ").astype(np.float32)
-    return trim_and_level(audio)
+    return corpus_clip(audio, source.sample_rate)
 
 
 def make_recordings_corpus(folder: Path, out: Path, speaker: str, licence: str, log=print,
