@@ -56,9 +56,10 @@ class ProjectController(QtCore.QObject):
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="take-writer")
         self._takes_written.connect(self._on_takes_written)  # queued: emitted on the writer thread
         window.project.voices_changed.connect(self._changed)
-        # the sampler's settings and the default voice are saved with the project (``project_settings``)
+        # the sampler's settings, the default voice and the pauses are saved with the project (``project_settings``)
         window.sampler.changed.connect(lambda state: self._changed())
         window.voice_panel.changed.connect(lambda voice: self._changed())
+        window.timeline.gaps_changed.connect(self._changed)
 
     # ---- state --------------------------------------------------------------------------------------
 

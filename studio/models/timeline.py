@@ -65,13 +65,14 @@ class Chapter:
 
 class Timeline:
     """Events: ``changed()`` when the layout or a shown take changes (not on every live chunk:
-    views poll ``live_version`` on their timers to follow a render)."""
+    views poll ``live_version`` on their timers to follow a render); ``gaps_changed()`` when a pause
+    between paragraphs or before a chapter changes (the project saves them)."""
 
     def __init__(self, project: Project, live: LiveRender, sample_rate: int = 16_000, gap: float = DEFAULT_GAP,
                  chapter_gap: float = DEFAULT_CHAPTER_GAP):
         self.project, self.live = project, live
         self.sample_rate, self.gap, self.chapter_gap = sample_rate, gap, chapter_gap
-        self.changed = Emitter()
+        self.changed, self.gaps_changed = Emitter(), Emitter()
         self._segments: list[Segment] | None = None
         self._chapters: list[Chapter] = []
         self.version = 0  # increments on every change, live growth included
@@ -90,10 +91,13 @@ class Timeline:
         self.version += 1
 
     def set_gap(self, seconds: float, chapter_seconds: float | None = None) -> None:
+        before = (self.gap, self.chapter_gap)
         self.gap = max(0.0, float(seconds))
         if chapter_seconds is not None:
             self.chapter_gap = max(0.0, float(chapter_seconds))
-        self.invalidate()
+        if (self.gap, self.chapter_gap) != before:
+            self.invalidate()
+            self.gaps_changed.emit()
 
     # ---- layout -------------------------------------------------------------------------------
 

@@ -224,3 +224,28 @@ def test_a_loaded_models_defaults_are_not_an_edit_and_only_compared_settings_out
     w.voice_panel.set_presets([("Aurora", other)])
     w.voice_panel.choose(other)  # the default voice is saved with the project too
     assert w.projects.session.dirty and w.projects.project_settings()["voice"] == other
+
+
+def test_changing_the_pauses_in_preferences_is_a_saved_edit(qtbot, make_studio, tmp_path):
+    """The pauses between paragraphs and before chapters are saved with the project, so changing them
+    marks it changed (closing asks); the same value again, or opening a project with other pauses, does not."""
+    from studio.dialogs import PreferencesDialog
+
+    w = make_studio(text="One.\n\nTwo.").window
+    assert w.projects.save_as(str(tmp_path / "episode"))
+    assert not w.projects.session.dirty
+    dialog = PreferencesDialog(w.settings, w)
+    qtbot.addWidget(dialog)
+    dialog.apply(w)  # nothing changed
+    assert not w.projects.session.dirty and "•" not in w.windowTitle()
+    dialog.gap.setValue(w.timeline.gap + 0.5)
+    dialog.chapter_gap.setValue(2.5)
+    dialog.apply(w)
+    assert w.projects.session.dirty and "•" in w.windowTitle()
+    assert w.projects.save()
+    gaps = (w.timeline.gap, w.timeline.chapter_gap)
+    assert w.projects.new()
+    w.timeline.set_gap(0.1, 0.2)
+    w.projects.session.dirty = False
+    assert w.projects.open(str(tmp_path / "episode.timbre"))
+    assert (w.timeline.gap, w.timeline.chapter_gap) == gaps and not w.projects.session.dirty
