@@ -2,8 +2,8 @@
 decode vocoder features that the WORLD synthesiser renders.
 
 Streaming: each push decodes the new frames with ``context`` frames of codes before them (the
-decoder is causal, so its features equal the offline decode) and, for WORLD, renders them with
-``VOCODER_CONTEXT`` feature steps before them so the pulse train and filters run in smoothly.
+decoder is causal, so its features equal the offline decode) and, for WORLD, renders them so that the
+chunks join as one rendering of the whole clip would (``world_stream``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import torch
 from engine.codec import world
 from engine.codec.voice_match import VoiceMatch
 from engine.codec.voxtral_codec import StreamingDecoder, VoxtralCodec
-
-VOCODER_CONTEXT = 24
-"""WORLD feature steps (5 ms each) rendered before the new ones and then dropped."""
+from engine.codec.world_stream import WorldStream
 
 
 def decode_audio(codec: VoxtralCodec, codes: torch.Tensor, match: VoiceMatch | None = None) -> np.ndarray:
@@ -36,7 +34,7 @@ class AudioStream:
     def __init__(self, codec: VoxtralCodec, context: int = 25, match: VoiceMatch | None = None) -> None:
         self.codec, self.match = codec, match
         self.decoder = StreamingDecoder(codec, context)
-        self.features: np.ndarray | None = None  # (steps, feature_dim) kept as vocoder context
+        self.vocoder = WorldStream()
 
     @torch.inference_mode()
     def push(self, codes: torch.Tensor) -> np.ndarray:
@@ -44,8 +42,4 @@ class AudioStream:
         out = self.decoder.push(codes)
         if self.codec.cfg.io != "world":
             return out.float().clamp(-1.0, 1.0).cpu().numpy()
-        new = matched(out.T.float().cpu().numpy(), self.match)  # (n * 16, feature_dim)
-        ctx = self.features if self.features is not None else np.zeros((0, new.shape[1]), np.float32)
-        audio = world.synthesize(np.concatenate([ctx, new]))
-        self.features = np.concatenate([ctx, new])[-VOCODER_CONTEXT:]
-        return audio[len(ctx) * world.HOP:]
+        return self.vocoder.push(matched(out.T.float().cpu().numpy(), self.match))  # features (n * 16, 43)

@@ -22,6 +22,7 @@ HOP = int(SAMPLE_RATE * FRAME_PERIOD_MS / 1000)  # 80 samples
 ENVELOPE_DIMS = 40
 FEATURE_DIM = 2 + ENVELOPE_DIMS + 1
 F0_FLOOR, F0_CEIL = 60.0, 500.0
+UNVOICED_PULSE_HZ = 500.0  # WORLD's kDefaultF0: its pulse rate where a step is unvoiced
 
 
 def _pw():
@@ -92,13 +93,35 @@ def _fit(feats: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([feats, np.repeat(feats[-1:], n - len(feats), axis=0)])
 
 
+def f0_hz(feats: np.ndarray) -> np.ndarray:
+    """Features [T, 43] -> the f0 [T] float64 that WORLD renders: Hz where voiced, 0 where not."""
+    f = np.asarray(feats, dtype=np.float64)
+    return np.where(f[:, 1] > 0.5, np.exp(np.clip(f[:, 0], np.log(F0_FLOOR), np.log(F0_CEIL))), 0.0)
+
+
+def pulse_phase(f0: np.ndarray) -> np.ndarray:
+    """f0 [T] (Hz, 0 = unvoiced, T >= 2) -> WORLD's running pulse phase [T * 80] float64 (radians).
+
+    The same sum WORLD's synthesis makes: f0 interpolated linearly to every sample (the last step
+    extrapolated), 500 Hz where the interpolated voicing is under one half; a pulse sits wherever the
+    phase passes a multiple of 2 pi. Streaming uses it to keep the pulse train whole across chunks."""
+    t = len(f0)
+    step_times = np.arange(t + 1) * (FRAME_PERIOD_MS / 1000.0)
+    voiced = (f0 != 0).astype(np.float64)
+    coarse_f0 = np.append(f0, 2 * f0[-1] - f0[-2])
+    coarse_vuv = np.append(voiced, 2 * voiced[-1] - voiced[-2])
+    times = np.arange(t * HOP) / SAMPLE_RATE
+    f = np.interp(times, step_times, coarse_f0)
+    f = np.where(np.interp(times, step_times, coarse_vuv) > 0.5, f, UNVOICED_PULSE_HZ)
+    return np.cumsum(2.0 * np.pi * f / SAMPLE_RATE)
+
+
 def synthesize(feats: np.ndarray) -> np.ndarray:
     """Features [T, 43] -> float32 audio [T * 80] at 16 kHz."""
     pw = _pw()
     f = np.asarray(feats, dtype=np.float64)
     fft = pw.get_cheaptrick_fft_size(SAMPLE_RATE)
-    voiced = f[:, 1] > 0.5
-    f0 = np.where(voiced, np.exp(np.clip(f[:, 0], np.log(F0_FLOOR), np.log(F0_CEIL))), 0.0)
+    f0 = f0_hz(f)
     sp = pw.decode_spectral_envelope(np.ascontiguousarray(f[:, 2:2 + ENVELOPE_DIMS]), SAMPLE_RATE, fft)
     cap = np.clip(f[:, 2 + ENVELOPE_DIMS:], None, 0.0)  # coded aperiodicity is in dB, <= 0
     ap = pw.decode_aperiodicity(np.ascontiguousarray(cap), SAMPLE_RATE, fft)
