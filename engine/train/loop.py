@@ -157,7 +157,8 @@ def run_steps(out: Path, start: int, steps: int, modules: dict[str, nn.Module], 
 class _InterruptBetweenSteps:
     """While training in the main thread, the first Ctrl-C (SIGINT) or SIGTERM only sets ``asked``: the step
     under way finishes (a step cut in the middle of the optimizer's update cannot be saved) and ``run_steps``
-    saves it before stopping. A second signal acts at once, as usual."""
+    saves it before stopping. A second signal acts at once, as usual. A signal the process ignores (a run
+    started with ``nohup … &`` ignores SIGINT) stays ignored."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -176,7 +177,8 @@ class _InterruptBetweenSteps:
 
     def __enter__(self) -> "_InterruptBetweenSteps":
         if threading.current_thread() is threading.main_thread():
-            self._previous = {signum: signal.signal(signum, self._ask) for signum in self.SIGNALS}
+            self._previous = {signum: signal.signal(signum, self._ask) for signum in self.SIGNALS
+                              if signal.getsignal(signum) is not signal.SIG_IGN}
         return self
 
     def __exit__(self, *exc) -> None:

@@ -12,6 +12,15 @@ from engine.train.checkpoint import load_checkpoint, read_run_state
 from engine.train.loop import run_steps
 
 
+@pytest.fixture(autouse=True)
+def ordinary_ctrl_c():
+    """Ctrl-C as an interactive session has it, whatever the shell that started the tests did (a
+    background job of a script inherits SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _run(out, start, steps, ctrl_c_at=(), model=None, signum=signal.SIGINT):
     torch.manual_seed(0)
     model = model or nn.Linear(4, 1)
@@ -55,3 +64,11 @@ def test_sigterm_also_saves_the_step_under_way(tmp_path):
         _run(tmp_path / "run", 0, 6, ctrl_c_at=(4,), signum=signal.SIGTERM)
     assert read_run_state(tmp_path / "run")["step"] == 4
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_ctrl_c_the_process_ignores_stays_ignored(tmp_path):
+    """A run started in the background with ``nohup … &`` ignores SIGINT; training must not take it up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _run(tmp_path / "run", 0, 6, ctrl_c_at=(2,))  # no KeyboardInterrupt: the run goes on
+    assert read_run_state(tmp_path / "run")["step"] == 6
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
