@@ -82,7 +82,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.sampler = SamplerModel(SamplerModel.from_dict(settings.sampler))
         self.queue = RenderQueue(bridge, self.project, self.live, self._request_for,
                                  lambda: self.info.sample_rate if self.info else 16_000, self.editing.add_take)
-        self.project.set_defaults(voice=settings.voice, params=self.sampler.params_for_render())
+        self.project.set_defaults(voice=settings.voice, params=self.sampler.current_params())
         self.follow = True  # keep the whole timeline in view until the user zooms or pans
         self.setWindowTitle("Timbre Studio")
         self.setObjectName("main_window")
@@ -218,7 +218,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.takes_panel.export_audio.connect(lambda t: exports.export_take_audio(self, t))
         self.takes_panel.export_latents.connect(lambda t: exports.export_take_latents(self, t))
         self.voice_panel.changed.connect(self._on_voice)
-        self.sampler.changed.connect(lambda state: self.project.set_defaults(params=self.sampler.params_for_render()))
+        self.sampler.changed.connect(lambda state: self.project.set_defaults(params=self.sampler.current_params()))
         self.editor.undo_requested.connect(self.undo)
         self.editor.redo_requested.connect(self.redo)
         self.history.changed.connect(self._update_buttons)

@@ -53,6 +53,10 @@ class SamplerModel:
         """Take a model family's default steps, guidance and temperature."""
         self.set(steps=defaults.steps, guidance=defaults.guidance, temperature=defaults.temperature)
 
+    def current_params(self) -> SamplingParams:
+        """The settings as they stand, with the seed shown (what takes are compared with)."""
+        return self._params(self._state, self._state.seed).validated()
+
     def params_for_render(self) -> SamplingParams:
         """The params of the next render: the locked seed, or a fresh one (always recorded)."""
         seed = self._state.seed if self._state.seed_locked else secrets.randbelow(2**31)
