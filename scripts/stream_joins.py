@@ -36,7 +36,7 @@ from engine.train.scoring import Scorer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from unseen_sentences import unseen_sentences  # noqa: E402
-from voice_match_words import errors, paired_interval  # noqa: E402
+from voice_match_words import described, errors, paired_row  # noqa: E402
 
 FOX = "The quick brown fox jumps over the lazy dog."
 FOX_SEEDS = range(20)
@@ -124,20 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, fs in pending.items():
             e = counts[name][:, 0]
             ratio = energy[name][0] / np.maximum(energy[name][1], 1e-12)
-            report[name] = {"wer": float(e.sum() / words.sum()),
-                            "wer_minus_whole": float((e.sum() - base.sum()) / words.sum()),
-                            "interval_95": paired_interval(base, e, words),
-                            "fox_takes_at_most_two_errors": int((e[:len(FOX_SEEDS)] <= 2).sum()),
-                            "dnsmos": float(np.mean([f.result()["dnsmos"] for f in fs])),
-                            "similarity": float(np.mean([f.result()["similarity"] for f in fs])),
-                            "seam_energy_ratio": [round(float(r), 3) for r in ratio]}
+            report[name] = paired_row(base, e, words, fs)
+            report[name]["fox_takes_at_most_two_errors"] = int((e[:len(FOX_SEEDS)] <= 2).sum())
+            report[name]["seam_energy_ratio"] = [round(float(r), 3) for r in ratio]
     print(f"\n{len(takes)} takes of the default voice ({len(FOX_SEEDS)} fox, {len(set_c)} set C); seam windows "
           f"of 2.5 ms from -{WINDOWS * WINDOW / 16:.0f} ms to +{WINDOWS * WINDOW / 16:.0f} ms")
     for name, r in report.items():
-        lo, hi = r["interval_95"]
-        print(f"  {name:>22}: WER {r['wer']:.3f} ({r['wer_minus_whole']:+.3f}, 95 % [{lo:+.3f}, {hi:+.3f}]), "
-              f"fox <= 2 errors {r['fox_takes_at_most_two_errors']}/{len(FOX_SEEDS)}, DNSMOS {r['dnsmos']:.2f}, "
-              f"similarity {r['similarity']:.3f}\n{'':>26}seam energy / whole: {r['seam_energy_ratio']}")
+        print(f"  {name:>22}: {described(r)}, fox <= 2 errors {r['fox_takes_at_most_two_errors']}/{len(FOX_SEEDS)}"
+              f"\n{'':>26}seam energy / whole: {r['seam_energy_ratio']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0

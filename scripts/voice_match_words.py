@@ -57,6 +57,24 @@ def paired_interval(base: np.ndarray, other: np.ndarray, words: np.ndarray, seed
     return float(np.percentile(diff, 2.5)), float(np.percentile(diff, 97.5))
 
 
+def paired_row(base: np.ndarray, errors_: np.ndarray, words: np.ndarray, scored: list) -> dict:
+    """WER of one rendering of the takes, its difference from the ``base`` rendering's with a 95 % paired
+    interval, and its mean similarity and DNSMOS; arrays [takes] of error and word counts, ``scored``
+    the takes' Scorer futures."""
+    return {"wer": float(errors_.sum() / words.sum()),
+            "wer_minus_base": float((errors_.sum() - base.sum()) / words.sum()),
+            "interval_95": paired_interval(base, errors_, words),
+            "similarity": float(np.mean([f.result()["similarity"] for f in scored])),
+            "dnsmos": float(np.mean([f.result()["dnsmos"] for f in scored]))}
+
+
+def described(row: dict) -> str:
+    """A ``paired_row`` in one line."""
+    lo, hi = row["interval_95"]
+    return (f"WER {row['wer']:.3f} ({row['wer_minus_base']:+.3f}, 95 % [{lo:+.3f}, {hi:+.3f}]), "
+            f"similarity {row['similarity']:.3f}, DNSMOS {row['dnsmos']:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("caps", nargs="+", help="spread ratio caps, or 'off'")
@@ -95,23 +113,16 @@ def main(argv: list[str] | None = None) -> int:
             rows = {}
             for cap, fs in pending[name].items():
                 e = counts[cap][:, 0]
-                rows[cap] = {"wer": float(e.sum() / words.sum()),
-                             "wer_minus_first": float((e.sum() - base.sum()) / words.sum()),
-                             "interval_95": paired_interval(base, e, words),
-                             "takes_at_most_two_errors": int((e <= 2).sum()),
-                             "similarity": float(np.mean([f.result()["similarity"] for f in fs])),
-                             "dnsmos": float(np.mean([f.result()["dnsmos"] for f in fs]))}
+                rows[cap] = paired_row(base, e, words, fs)
+                rows[cap]["takes_at_most_two_errors"] = int((e <= 2).sum())
                 if name == "pangrams":
                     fox = e[:len(PANGRAM_SEEDS)]
                     rows[cap]["fox_takes_at_most_two_errors"] = int((fox <= 2).sum())
             report[name] = {"takes": len(items), "rows": rows}
             print(f"\n{name} ({len(items)} takes of the default voice, paired against cap {args.caps[0]})")
             for cap, r in rows.items():
-                lo, hi = r["interval_95"]
                 extra = f", fox <= 2 errors {r['fox_takes_at_most_two_errors']}/20" if name == "pangrams" else ""
-                print(f"  {cap:>5}: WER {r['wer']:.3f} ({r['wer_minus_first']:+.3f}, 95 % [{lo:+.3f}, {hi:+.3f}]), "
-                      f"similarity {r['similarity']:.3f}, DNSMOS {r['dnsmos']:.2f}, "
-                      f"takes <= 2 errors {r['takes_at_most_two_errors']}{extra}")
+                print(f"  {cap:>5}: {described(r)}, takes <= 2 errors {r['takes_at_most_two_errors']}{extra}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0
