@@ -14,7 +14,8 @@ held; dropped, so the call's last pulse falls after the chunk) and a short voice
 solved so that the pulse phase where the context begins is the phase the previous call had at that
 sample. The pulses then land where an offline rendering of the whole clip puts them (a voiced clip
 streamed so differs from its offline rendering by 0.7 % of its energy, against 85 % before); only
-WORLD's aperiodic noise, drawn afresh by each call, differs.
+WORLD's aperiodic noise, drawn afresh by each call, differs, and each chunk fades in over 5 ms from
+the previous call's lookahead so that the switch between two noise draws does not click.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from engine.codec import world
 CONTEXT = 24
 """Feature steps (5 ms each) rendered again before the new ones and dropped: longer than a pulse's
 response (fft / 2 = 32 ms), so the new steps hear every earlier pulse."""
-LOOKAHEAD = 4
-"""Steps of the last features held after the chunk: 20 ms, longer than the longest pitch period
-(1 / F0_FLOOR = 16.7 ms), so the call's silent last pulse falls after the chunk."""
+LOOKAHEAD = 5
+"""Steps of the last features held after the chunk: 25 ms, longer than the longest pitch period
+(1 / F0_FLOOR = 16.7 ms) and the fade, so the call's silent last pulse falls after both."""
+FADE = 80
+"""Samples (5 ms) at the start of each chunk faded in from the previous call's rendering of them (its
+lookahead): the pulses agree, but WORLD's noise does not, and switching between two noise draws in
+one sample would click."""
 LEAD_IN = 4
 """Voiced steps before the context whose f0 sets the pulse phase: 4 steps span a full cycle of
 phase within about 57 Hz of f0, so the solved f0 stays in 100-160 Hz."""
@@ -41,6 +46,7 @@ class WorldStream:
     def __init__(self) -> None:
         self.context: np.ndarray | None = None  # (<= CONTEXT, 43): the last steps pushed
         self.phase = 0.0  # WORLD's pulse phase at the sample before ``context`` begins
+        self.tail: np.ndarray | None = None  # the last call's audio of the FADE samples after its chunk
 
     def push(self, new: np.ndarray) -> np.ndarray:
         ctx = self.context if self.context is not None else new[:0]
@@ -49,11 +55,17 @@ class WorldStream:
         ahead = np.repeat(new[-1:], LOOKAHEAD, axis=0)
         feats = np.concatenate([lead, body, ahead])
         audio = world.synthesize(feats)
-        start = (len(lead) + len(ctx)) * world.HOP
+        start, end = (len(lead) + len(ctx)) * world.HOP, (len(lead) + len(body)) * world.HOP
+        out = audio[start:end].copy()
+        if self.tail is not None:
+            n = min(FADE, len(out))
+            rise = (np.arange(n, dtype=np.float32) + 0.5) / FADE
+            out[:n] = self.tail[:n] * (1 - rise) + out[:n] * rise
+        self.tail = audio[end:end + FADE]
         self.context = body[-CONTEXT:]
         kept_from = len(lead) + len(body) - len(self.context)  # step where the next context begins
         self.phase = self._phase_before(feats, kept_from)
-        return audio[start:start + len(new) * world.HOP]
+        return out
 
     @staticmethod
     def _phase_before(feats: np.ndarray, step: int) -> float:

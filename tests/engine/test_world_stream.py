@@ -72,3 +72,16 @@ def test_streamed_chunks_render_the_offline_pulse_train_without_seam_dips(feats)
 
 def test_a_stream_renders_the_same_audio_every_time(feats):
     np.testing.assert_array_equal(streamed(feats, SIZES), streamed(feats, SIZES))
+
+
+def test_chunks_fade_into_each_other_where_worlds_noise_differs(feats):
+    """Each call draws its own noise; switched in one sample, two draws of a low-pitched whisper step
+    far more between two samples than the sound ever does. Faded, the seams step as the rest does."""
+    whisper = feats.copy()
+    whisper[:, 1] = 0.0  # all noise
+    joined = streamed(whisper, SIZES)
+    steps = np.abs(np.diff(joined))
+    typical = np.median(steps)
+    seams = np.cumsum(SIZES)[:-1] * world.HOP
+    assert np.percentile(steps, 99) < 4.5 * typical  # the sound's own steps reach 4x the median
+    assert max(steps[s - 1] for s in seams) < 5 * typical  # switched in one sample: 9.5x at the worst seam
