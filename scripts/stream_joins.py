@@ -8,8 +8,9 @@ of context, the join the engine used before `world_stream`), and the engine's jo
 
 It reports, for each way: pocketsphinx WER with a 95 % paired bootstrap interval against the whole
 rendering, DNSMOS and similarity to the voice's reference clip, how many fox-sentence takes have at most
-two word errors (`make say`'s check), and the energy around the seams relative to the whole rendering
-(2.5 ms windows; 1.0 = no dip). Sentences: the fox sentence at seeds 0-19 and the first 60 sentences
+two word errors (`make say`'s check), the energy around the seams relative to the whole rendering
+(2.5 ms windows; 1.0 = no dip), and the step between the two samples of each seam over the sound's mean
+step around it (a click is a large step). Sentences: the fox sentence at seeds 0-19 and the first 60 sentences
 of set C (unseen_sentences.py) at seed 4.
 
     .venv/bin/python scripts/stream_joins.py --data data/corpus10   # ~15 min on 2 cores
@@ -82,6 +83,17 @@ def seam_profile(whole: np.ndarray, joined: np.ndarray, sizes: list[int]) -> tup
     return a, b
 
 
+def seam_steps(whole: np.ndarray, joined: np.ndarray, sizes: list[int]) -> list[float]:
+    """At each inner seam, the step between its two samples over the whole rendering's mean step within
+    12.5 ms (a click steps far more than the sound around it)."""
+    out = []
+    for seam in np.cumsum(sizes)[:-1] * world.HOP:
+        if seam >= 200 and seam + 200 <= len(whole):
+            around = np.mean(np.abs(np.diff(whole[seam - 200:seam + 200])))
+            out.append(float(abs(joined[seam] - joined[seam - 1]) / (around + 1e-9)))
+    return out
+
+
 JOINS: dict[str, Callable[[np.ndarray, list[int]], np.ndarray] | None] = {
     "whole": None, "plain chunks": plain_join, "engine (world_stream)": engine_join}
 
@@ -102,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     takes = [(FOX, s) for s in FOX_SEEDS] + [(t, SET_C_SEED) for t in set_c]
     pending: dict[str, list] = {name: [] for name in JOINS}
     energy = {name: np.zeros((2, 2 * WINDOWS)) for name in JOINS}
+    steps: dict[str, list[float]] = {name: [] for name in JOINS}
     with Scorer() as scorer:
         for i, (text, seed) in enumerate(takes):
             done = render_at_defaults(engine, text, "default", seed=seed)
@@ -114,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, join in JOINS.items():
                 audio = whole if join is None else join(features, sizes)
                 energy[name] += np.stack(seam_profile(whole, audio, sizes))
+                steps[name] += seam_steps(whole, audio, sizes)
                 pending[name] += scorer.clips([audio], reference)
             if i % 20 == 19:
                 print(f"{i + 1}/{len(takes)} takes drawn", flush=True)
@@ -127,11 +141,15 @@ def main(argv: list[str] | None = None) -> int:
             report[name] = paired_row(base, e, words, fs)
             report[name]["fox_takes_at_most_two_errors"] = int((e[:len(FOX_SEEDS)] <= 2).sum())
             report[name]["seam_energy_ratio"] = [round(float(r), 3) for r in ratio]
+            report[name]["seam_step_median_p95_max"] = [round(float(np.percentile(steps[name], q)), 2)
+                                                        for q in (50, 95, 100)]
     print(f"\n{len(takes)} takes of the default voice ({len(FOX_SEEDS)} fox, {len(set_c)} set C); seam windows "
           f"of 2.5 ms from -{WINDOWS * WINDOW / 16:.0f} ms to +{WINDOWS * WINDOW / 16:.0f} ms")
     for name, r in report.items():
         print(f"  {name:>22}: {described(r)}, fox <= 2 errors {r['fox_takes_at_most_two_errors']}/{len(FOX_SEEDS)}"
-              f"\n{'':>26}seam energy / whole: {r['seam_energy_ratio']}")
+              f"\n{'':>26}seam energy / whole: {r['seam_energy_ratio']}"
+              f"\n{'':>26}step across a seam / the sound's mean step there, median / 95th percentile / max: "
+              f"{r['seam_step_median_p95_max']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0
