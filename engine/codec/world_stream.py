@@ -49,6 +49,8 @@ class WorldStream:
         self.tail: np.ndarray | None = None  # the last call's audio of the FADE samples after its chunk
 
     def push(self, new: np.ndarray) -> np.ndarray:
+        if len(new) == 0:
+            return np.zeros(0, np.float32)
         ctx = self.context if self.context is not None else new[:0]
         body = np.concatenate([ctx, new])
         lead = self._lead_in(body) if len(ctx) else body[:0]

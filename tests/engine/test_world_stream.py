@@ -33,7 +33,10 @@ def vowel_features(steps: int, formants: tuple[tuple[int, int], ...] = ((700, 80
 
 def streamed(feats: np.ndarray, sizes: list[int]) -> np.ndarray:
     stream, bounds = WorldStream(), np.cumsum([0] + sizes)
-    parts = [stream.push(feats[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    parts = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        parts.append(stream.push(feats[a:b]))
+        assert len(stream.push(feats[:0])) == 0  # an empty push gives nothing and changes nothing
     assert [len(p) for p in parts] == [n * world.HOP for n in sizes]
     return np.concatenate(parts)
 
