@@ -31,6 +31,7 @@ from engine.codec import world
 from engine.codec.world_stream import CONTEXT, WorldStream
 from engine.engine import CHUNK_FRAMES, FIRST_CHUNK_FRAMES, Engine, EngineConfig
 from engine.train import metrics
+from engine.train.corpus import STEPS_PER_FRAME
 from engine.train.export import DEFAULT_SPEAKER, reference_clips
 from engine.train.renders import clip_audio, render_at_defaults
 from engine.train.scoring import Scorer
@@ -42,7 +43,6 @@ from voice_match_words import described, errors, paired_row  # noqa: E402
 FOX = "The quick brown fox jumps over the lazy dog."
 FOX_SEEDS = range(20)
 SET_C_START, SET_C_COUNT, SET_C_SEED = 120, 60, 4
-STEPS_PER_FRAME = 16
 WINDOW = 40  # samples: 2.5 ms
 WINDOWS = 8  # on each side of a seam
 
