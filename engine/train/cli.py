@@ -190,6 +190,9 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
     card.add_argument("--decoder", help="the `timbre train decoder` run, if the model has one")
     card.add_argument("--eval", default="data/eval/report.md", help="evaluation report to include")
     card.add_argument("--presets", default="presets")
+    card.add_argument("--evaluation-only", action="store_true",
+                      help="only replace the card's evaluation with --eval (a re-evaluation of the same weights); "
+                           "needs no corpus or runs and leaves the presets alone")
     card.add_argument("--scale", type=_scale, default=1.0, help="the --scale the corpus was made with")
 
 
@@ -280,9 +283,12 @@ def run_train(args: argparse.Namespace) -> int:
     if args.stage == "card":
         from engine.train.checkpoint import read_run_state
         from engine.train.export import write_presets
-        from engine.train.model_card import write_model_card
+        from engine.train.model_card import replace_card_evaluation, write_model_card
 
         model = Path(args.model)
+        if args.evaluation_only:
+            print(replace_card_evaluation(model, Path(args.eval)))
+            return 0
         for run in (args.codec, args.tts, args.decoder):  # every run the card names, before the presets are written
             if run is not None:
                 read_run_state(Path(run))

@@ -9,11 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 from engine.atomic import write_text_atomic
-from engine.model_files import read_config
+from engine.model_files import WEIGHTS_NAME, file_hash, read_config
 from engine.train.checkpoint import read_run_state
 from engine.train import codec_train, decoder_train, tts_train
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
 from engine.train.corpus import plan_extra_sentences
+from engine.train.errors import TrainingError, reading
 from engine.train.export import MATCH_CLIPS
 from engine.train.lineage import LEGACY_SAMPLE_STEPS, base_commands
 from engine.train.progress import count_of
@@ -362,3 +363,35 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
         lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
     lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]
     return write_text_atomic(model / "MODEL_CARD.md", "\n".join(lines))
+
+
+EVALUATION_HEADING = "## Evaluation (`timbre eval`)"
+LICENCE_HEADING = "## Licence"
+
+
+def replace_card_evaluation(model: Path, eval_report: Path) -> Path:
+    """Put a newer ``timbre eval`` report into the model card, leaving the rest of the card as it is.
+
+    For a re-evaluation of the same weights (a renderer or scorer changed) when the training runs the
+    card was made from are no longer at hand. The report's ``report.json`` must name the weights in
+    ``model`` (their hash), so a card never shows another model's figures.
+    """
+    card_path = model / "MODEL_CARD.md"
+    report_json = eval_report.with_suffix(".json")
+    with reading(card_path):
+        card = card_path.read_text(encoding="utf-8")
+    with reading(eval_report):
+        report = eval_report.read_text(encoding="utf-8")
+    with reading(report_json):
+        evaluated = json.loads(report_json.read_text(encoding="utf-8"))
+    evaluated = evaluated.get("model_hash") if isinstance(evaluated, dict) else None
+    shipped = file_hash(model / WEIGHTS_NAME)
+    if evaluated != shipped:
+        raise TrainingError(f"{eval_report} evaluates weights {evaluated}, but {model} holds {shipped}: "
+                             "evaluate this model (`timbre eval --model ...`) first")
+    start, end = card.find(EVALUATION_HEADING), card.find(LICENCE_HEADING)
+    if start < 0 or end < start:
+        raise TrainingError(f"{card_path} has no '{EVALUATION_HEADING}' section before '{LICENCE_HEADING}': "
+                             "write the whole card with `timbre train card`")
+    section = f"{EVALUATION_HEADING}\n\n{report.rstrip()}\n\n"
+    return write_text_atomic(card_path, card[:start] + section + card[end:])

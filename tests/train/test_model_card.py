@@ -4,6 +4,8 @@ import json
 
 from pathlib import Path
 
+from engine.cli import main
+from engine.model_files import WEIGHTS_NAME, file_hash
 from engine.train.data import Plan
 from engine.train.model_card import run_chain, training_commands
 from engine.train.sizes import SAMPLING
@@ -276,3 +278,42 @@ def test_commands_name_a_runs_size_batch_and_gpu_where_they_are_not_the_defaults
     base = _run(tmp_path / "codec-base", 3000, size="base", batch=16, device="cuda")
     assert next(x for x in training_commands(Path("data/corpus"), 1.0, base, tts) if "train codec " in x).endswith(
         "--steps 3000 --size base --device cuda")
+
+
+def _card_and_report(tmp_path, weights_hash=None):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / WEIGHTS_NAME).write_bytes(b"not really weights, but hashed all the same")
+    card = ("# m\n\nintro\n\n## Evaluation (`timbre eval`)\n\n# Evaluation of m (old), 30 sentences\n\nWER 0.40\n\n"
+            "## Licence\n\nApache-2.0.\n")
+    (model / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    report = tmp_path / "eval" / "report.md"
+    report.parent.mkdir()
+    report.write_text("# Evaluation of m (new), 30 sentences\n\nWER 0.39\n", encoding="utf-8")
+    report.with_suffix(".json").write_text(json.dumps({"model_hash": weights_hash or file_hash(model / WEIGHTS_NAME)}))
+    return model, report
+
+
+def test_a_re_evaluation_replaces_only_the_cards_evaluation(tmp_path, capsys):
+    model, report = _card_and_report(tmp_path)
+    assert main(["train", "card", "--model", str(model), "--eval", str(report), "--evaluation-only",
+                 "--data", str(tmp_path / "no-corpus"), "--tts", str(tmp_path / "no-run")]) == 0
+    assert (model / "MODEL_CARD.md").read_text(encoding="utf-8") == (
+        "# m\n\nintro\n\n## Evaluation (`timbre eval`)\n\n# Evaluation of m (new), 30 sentences\n\nWER 0.39\n\n"
+        "## Licence\n\nApache-2.0.\n")
+
+
+def test_a_report_of_other_weights_or_a_card_without_its_section_is_refused_and_the_card_kept(tmp_path, capsys):
+    model, report = _card_and_report(tmp_path, weights_hash="0123456789abcdef")
+    before = (model / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert main(["train", "card", "--model", str(model), "--eval", str(report), "--evaluation-only"]) == 2
+    err = capsys.readouterr().err
+    assert "evaluates weights 0123456789abcdef" in err and "Traceback" not in err
+    (model / "MODEL_CARD.md").write_text(before.replace("## Licence", "## Terms"), encoding="utf-8")
+    report.with_suffix(".json").unlink()
+    assert main(["train", "card", "--model", str(model), "--eval", str(report), "--evaluation-only"]) == 2
+    assert "report.json is damaged or unreadable" in capsys.readouterr().err
+    report.with_suffix(".json").write_text(json.dumps({"model_hash": file_hash(model / WEIGHTS_NAME)}))
+    assert main(["train", "card", "--model", str(model), "--eval", str(report), "--evaluation-only"]) == 2
+    assert "has no '## Evaluation (`timbre eval`)' section before '## Licence'" in capsys.readouterr().err
+    assert (model / "MODEL_CARD.md").read_text(encoding="utf-8") == before.replace("## Licence", "## Terms")
