@@ -80,6 +80,25 @@ def bench_end_to_end(engine: Engine, steps: int, guidance: float, repeats: int =
     return best
 
 
+def machine_reference(repeats: int = 3) -> tuple[float, float]:
+    """(ms for 10^6 pure-Python additions, ms for a 256x256 float32 matmul on torch's threads), best of
+    ``repeats``. The same workload every day, printed beside the model figures so a slow reading can be
+    told apart: a busy or throttled machine slows these too, a slower model does not."""
+    loop_ms, matmul_ms = [], []
+    a = torch.randn(256, 256)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        loop_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        for _ in range(20):
+            a @ a
+        matmul_ms.append((time.perf_counter() - t0) * 1000 / 20)
+    return min(loop_ms), min(matmul_ms)
+
+
 def profile(engine: Engine, frames: int, steps: int, guidance: float) -> None:
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
@@ -105,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
     threads = apply_threads(args.threads)
     print(f"torch {torch.__version__}, {threads} CPU threads")
+    loop_ms, matmul_ms = machine_reference()
+    print(f"machine reference: 10^6 Python additions {loop_ms:.0f} ms, 256x256 float32 matmul {matmul_ms:.2f} ms "
+          "(the same work every run: compare readings from different days by these first)")
     if "cuda" in args.devices and not torch.cuda.is_available():
         print("(no CUDA GPU here: CUDA rows skipped)")
     header = (f"{'model':<12} {'params':>7} {'device':<6} {'dtype':<9} {'steps':>5} {'backbone':>9} {'head':>8} "
