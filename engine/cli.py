@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--device")
     studio.add_argument("studio_args", nargs=argparse.REMAINDER, help="passed on to the studio")
     from engine.train.cli import add_eval_parser, add_probe_parser, add_train_parser
+    from engine.hear import add_hear_parser
     from engine.voice_cli import add_voice_parser
 
     add_voice_parser(sub)
+    add_hear_parser(sub)
     add_train_parser(sub)
     add_eval_parser(sub)
     add_probe_parser(sub)
@@ -94,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             from engine.voice_cli import cmd_voice
 
             return cmd_voice(args)
+        if args.command == "hear":
+            from engine.hear import cmd_hear
+
+            return cmd_hear(args)
         if args.command in ("train", "eval", "codec-probe"):
             from engine.train.cli import run_eval, run_probe, run_train
 

@@ -14,6 +14,8 @@ Features per 5 ms frame, float32 [T, 43]:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 SAMPLE_RATE = 16_000
@@ -28,7 +30,9 @@ UNVOICED_PULSE_HZ = 500.0  # WORLD's kDefaultF0: its pulse rate where a step is 
 def _pw():
     # imported on first use so that importing the engine stays cheap
     try:
-        import pyworld
+        with warnings.catch_warnings():  # setuptools 80's "pkg_resources is deprecated", on every `timbre say`
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+            import pyworld
     except ModuleNotFoundError as e:
         if e.name != "pkg_resources":
             raise
