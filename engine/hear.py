@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.api import EngineError
+
+if TYPE_CHECKING:
+    from engine.train.metrics import WordErrors
 
 # a word takes ~0.2 s; shorter files are a mistake, not a take
 MIN_SECONDS = 0.2
@@ -20,47 +24,37 @@ class Heard:
 
     path: Path
     transcript: str
-    words: int | None = None  # words of the text, after numbers and symbols are spelled out
-    substitutions: int = 0
-    deletions: int = 0
-    insertions: int = 0
-
-    @property
-    def errors(self) -> int:
-        return self.substitutions + self.deletions + self.insertions
+    errors: WordErrors | None = None
 
     def line(self) -> str:
         heard = f'{self.path.name}: "{self.transcript}"'
-        if self.words is None:
+        e = self.errors
+        if e is None:
             return heard
-        return (f"{heard}: {self.errors} word error{'s' * (self.errors != 1)} in {self.words} "
-                f"({self.substitutions} substituted, {self.deletions} missed, {self.insertions} added)")
+        return (f"{heard}: {e.errors} word error{'s' * (e.errors != 1)} in {e.words} "
+                f"({e.substitutions} substituted, {e.deletions} missed, {e.insertions} added)")
 
 
 def hear(path: Path, text: str | None = None) -> Heard:
     """Transcribe one audio file (any format, rate and channel count ``read_clip`` takes)."""
     import soxr
 
+    from engine.train import metrics
     from engine.voices.clip_read import read_clip
 
-    try:
-        import jiwer
-
-        from engine.train import metrics
+    try:  # metrics imports them on first use; ask here, for a clear error instead of a traceback mid-run
+        import jiwer  # noqa: F401
+        import pocketsphinx  # noqa: F401
     except ImportError as e:
         raise EngineError(f"timbre hear needs pocketsphinx and jiwer (the 'train' extra; `make setup` installs "
                           f"it): {e}") from None
+    if text is not None and not metrics.words_for_wer(text):
+        raise EngineError(f"--text {text!r} has no words to compare with")
     audio, source = read_clip(path, MIN_SECONDS)
     if source.sample_rate != metrics.SR:
-        audio = soxr.resample(audio, source.sample_rate, metrics.SR).astype("float32")
+        audio = soxr.resample(audio, source.sample_rate, metrics.SR)  # float32 in, float32 out
     transcript = metrics.transcribe(audio)
-    if text is None:
-        return Heard(path, transcript)
-    reference = metrics.words_for_wer(text)
-    if not reference:
-        raise EngineError(f"--text {text!r} has no words to compare with")
-    out = jiwer.process_words(reference, transcript or "<empty>")
-    return Heard(path, transcript, len(reference.split()), out.substitutions, out.deletions, out.insertions)
+    return Heard(path, transcript, None if text is None else metrics.word_errors(text, transcript))
 
 
 def add_hear_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,8 +67,8 @@ def cmd_hear(args: argparse.Namespace) -> int:
     results = [hear(Path(f), args.text) for f in args.files]
     for r in results:
         print(r.line())
-    if args.text is not None and len(results) > 1:
-        total = sum(r.words or 0 for r in results)
-        print(f"{len(results)} files: WER {sum(r.errors for r in results) / total:.3f}, word errors "
-              + ", ".join(str(r.errors) for r in results))
+    counted = [r.errors for r in results if r.errors is not None]
+    if len(counted) > 1:
+        print(f"{len(counted)} files: WER {sum(e.errors for e in counted) / sum(e.words for e in counted):.3f}, "
+              "word errors " + ", ".join(str(e.errors) for e in counted))
     return 0

@@ -45,8 +45,8 @@ BOOTSTRAP = 2000
 
 def errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(word errors, reference words) of one transcript, as metrics.wer counts them."""
-    ref = metrics.words_for_wer(reference)
-    return round(metrics.wer([reference], [hypothesis]) * len(ref.split())), len(ref.split())
+    counted = metrics.word_errors(reference, hypothesis)
+    return counted.errors, counted.words
 
 
 def paired_interval(base: np.ndarray, other: np.ndarray, words: np.ndarray, seed: int = 0) -> tuple[float, float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -40,12 +41,38 @@ def transcribe(audio: np.ndarray) -> str:
     return re.sub(r"\(\d+\)", "", hyp.hypstr if hyp else "").lower().strip()
 
 
+def _heard(hypothesis: str) -> str:
+    return hypothesis if hypothesis.strip() else "<empty>"  # jiwer refuses an empty transcript
+
+
 def wer(references: list[str], hypotheses: list[str]) -> float:
     import jiwer
 
     refs = [words_for_wer(r) for r in references]
-    hyps = [h if h.strip() else "<empty>" for h in hypotheses]
-    return float(jiwer.wer(refs, hyps))
+    return float(jiwer.wer(refs, [_heard(h) for h in hypotheses]))
+
+
+@dataclass(frozen=True)
+class WordErrors:
+    """One transcript against its text, counted as ``wer`` counts them."""
+
+    words: int  # of the text, numbers and symbols spelled out
+    substitutions: int
+    deletions: int
+    insertions: int
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+
+def word_errors(reference: str, hypothesis: str) -> WordErrors:
+    """The word errors of one transcript; ``reference`` must have words (jiwer refuses an empty one)."""
+    import jiwer
+
+    ref = words_for_wer(reference)
+    out = jiwer.process_words(ref, _heard(hypothesis))
+    return WordErrors(len(ref.split()), out.substitutions, out.deletions, out.insertions)
 
 
 @lru_cache(maxsize=1)
