@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from engine.codec import world
+from engine.codec.audio_stream import matched
 from engine.codec.world_stream import CONTEXT, WorldStream
 from engine.engine import CHUNK_FRAMES, FIRST_CHUNK_FRAMES, Engine, EngineConfig
 from engine.train import metrics
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             codes = torch.from_numpy(np.stack([f.codes for f in done.frames if not f.end_of_speech]))
             with torch.inference_mode():
                 features = codec.decode(codes.T[None].long())[0].T.float().numpy()
-            features = match.apply(features) if match is not None else features
+            features = matched(features, match)
             sizes = chunk_sizes(len(features))
             whole = world.synthesize(features)
             for name, join in JOINS.items():
