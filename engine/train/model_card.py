@@ -275,6 +275,10 @@ def _recordings_data(manifest: dict) -> list[str]:
             "- The recordings are not distributed; only these weights, which learned from them, are.", ""]
 
 
+EVALUATION_HEADING = "## Evaluation (`timbre eval`)"
+LICENCE_HEADING = "## Licence"
+
+
 def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, eval_report: Path | None,
                      scale: float, decoder_run: Path | None = None) -> Path:
     cfg = read_config(model)
@@ -360,13 +364,9 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
               + _base_model_note(codec_run, tts_run), "", "```bash",
               *training_commands(data, scale, codec_run, tts_run, decoder_run, _shown(model)), "```", ""]
     if eval_report and eval_report.is_file():
-        lines += ["## Evaluation (`timbre eval`)", "", eval_report.read_text(encoding="utf-8")]
-    lines += ["## Licence", "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]
+        lines += [EVALUATION_HEADING, "", eval_report.read_text(encoding="utf-8")]
+    lines += [LICENCE_HEADING, "", "Weights: Apache-2.0, like the project. Lexicon: BSD-2-Clause (CMUdict).", ""]
     return write_text_atomic(model / "MODEL_CARD.md", "\n".join(lines))
-
-
-EVALUATION_HEADING = "## Evaluation (`timbre eval`)"
-LICENCE_HEADING = "## Licence"
 
 
 def replace_card_evaluation(model: Path, eval_report: Path) -> Path:
