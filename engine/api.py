@@ -96,6 +96,9 @@ core decodes audio while the next frames generate). decode_context: frames of le
     context for streaming codec decode. cuda_graphs: replay the flow head from CUDA graphs on a GPU
     (False runs it eagerly, for comparison). voice_match: correct a WORLD codec's decoded features toward
     the voice's own clip (``engine.codec.voice_match``; False renders the decoder's features as they are).
+    skip_phones: aligned-text models: let the text pointer jump over phones as its advance head says (by
+    default it may jump over word boundaries and punctuation but stops on every phone for at least one
+    frame: the head's jumps lost short vowels, "quick" heard as "poor"; ``engine.text_pointer``).
     """
 
     model: str | None = None
@@ -105,6 +108,7 @@ core decodes audio while the next frames generate). decode_context: frames of le
     decode_context: int = 25
     cuda_graphs: bool = True
     voice_match: bool = True
+    skip_phones: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class Frame:
     acoustic: float32 [K], the flow's output before quantization (in [-1, 1] after clamping).
     codes: int64 [1 + K], the codes fed back and decoded (semantic id, then FSQ levels).
     trajectory: float32 [steps + 1, K], the flow state x_t at t = 0, 1/n, ..., 1 (None if not kept).
+    unit: the text unit under an aligned-text model's pointer as the frame was drawn (a phone, ``_`` for
+    a word boundary, or a punctuation mark); "" for models that read their text otherwise.
     """
 
     index: int
@@ -145,6 +151,7 @@ class Frame:
     codes: np.ndarray
     trajectory: np.ndarray | None = None
     end_of_speech: bool = False
+    unit: str = ""
 
     @property
     def time(self) -> float:

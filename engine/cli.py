@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--frames-out", help="also write the frames (latents) as .safetensors")
     say.add_argument("--no-voice-match", action="store_true",
                      help="render the decoder's features without the voice's feature correction")
+    say.add_argument("--skip-phones", action="store_true",
+                     help="let the text pointer jump over phones as the model says (by default it stops on each)")
     say.add_argument("-q", "--quiet", action="store_true")
     _params_args(say)
 
@@ -144,7 +146,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     from engine.take_files import save_frames, write_audio
 
     engine = Engine(EngineConfig(model=args.model, device=args.device, threads=args.threads,
-                                 voice_match=not args.no_voice_match))
+                                 voice_match=not args.no_voice_match, skip_phones=args.skip_phones))
     info = engine.load()
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     log(f"model {info.name} ({info.model_hash}, {info.parameters / 1e6:.1f}M parameters) on {info.device}")

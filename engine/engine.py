@@ -47,6 +47,7 @@ from engine.nn.flow_graph import FlowSampler
 from engine.nn.tts_model import END, N_SPECIAL
 from engine.preset_voices import PresetVoices, preset_id
 from engine.prompting import PromptChunk
+from engine.text_pointer import stop_at_phones
 from engine.voices.clips import PreparedReference
 from engine.voices.library import VoiceLibrary
 from engine.voices.preset import Consent, VoicePreset
@@ -248,10 +249,12 @@ class Engine:
                     noise = torch.randn(1, k, generator=gen) * p.temperature
                     out = tts.step(h, noise.to(self.device), p.steps, p.guidance, p.semantic_temperature,
                                    p.semantic_top_k, gen, p.keep_trajectory, self._flow)
+                    unit = chunk.units[pointer] if aligned and pointer < len(chunk.units) else ""
                     if aligned:
                         if pointer >= len(chunk.text_ids):  # the pointer passed the last unit: speech is over
                             out.semantic = END
-                        pointer += tts.advance(h)
+                        step = tts.advance(h)
+                        pointer += step if self.config.skip_phones else stop_at_phones(pointer, step, chunk.phones)
                     if out.semantic == END:
                         if n == len(chunks) - 1:  # a chunk's end inside the text is not the end of speech
                             frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),
@@ -261,7 +264,8 @@ class Engine:
                         break
                     raw = torch.cat([torch.tensor([out.semantic - N_SPECIAL]), out.levels.cpu()])
                     frame = Frame(i, out.semantic - N_SPECIAL, out.semantic_prob, out.acoustic.cpu().numpy(),
-                                  raw.numpy(), None if out.trajectory is None else out.trajectory.cpu().numpy())
+                                  raw.numpy(), None if out.trajectory is None else out.trajectory.cpu().numpy(),
+                                  unit=unit)
                     frames.append(frame)
                     yield FrameEvent(frame)
                     pending.append(raw)

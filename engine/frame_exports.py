@@ -16,13 +16,15 @@ import numpy as np
 
 from engine.api import EngineError, Frame
 from engine.atomic import write_atomic, write_text_atomic
-from engine.take_files import FRAMES_FORMAT_VERSION, frames_to_arrays, save_frames
+from engine.take_files import FRAMES_FORMAT_VERSION, frame_units, frames_to_arrays, save_frames
 
 FRAME_FORMATS = (".safetensors", ".npz", ".csv")
 
 
 def save_frames_npz(path: str | Path, frames: list[Frame] | tuple[Frame, ...], metadata: dict[str, Any]) -> Path:
     arrays = frames_to_arrays(frames)
+    if (units := frame_units(frames)) is not None:
+        arrays["unit"] = np.array(units, dtype=str)  # a unicode array: np.load reads it without pickle
     meta = json.dumps({"format_version": FRAMES_FORMAT_VERSION, **metadata})
     arrays["metadata_json"] = np.array(meta)
 
@@ -47,17 +49,18 @@ def load_frames_npz(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, 
 
 
 def frames_csv(frames: list[Frame] | tuple[Frame, ...], metadata: dict[str, Any]) -> str:
-    """One row per frame: index, time, semantic id and probability, end of speech, the K acoustic
-    values, the K FSQ levels. A first comment line holds the format version and metadata (JSON)."""
+    """One row per frame: index, time, semantic id and probability, end of speech, the text unit under
+    the pointer (empty for models without one), the K acoustic values, the K FSQ levels. A first comment
+    line holds the format version and metadata (JSON)."""
     arrays = frames_to_arrays(frames)
     k = arrays["acoustic"].shape[1]
     out = io.StringIO()
     out.write(f"# timbre frames v{FRAMES_FORMAT_VERSION} {json.dumps(metadata, sort_keys=True)}\n")
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["frame", "time_s", "semantic_id", "semantic_prob", "end_of_speech",
+    w.writerow(["frame", "time_s", "semantic_id", "semantic_prob", "end_of_speech", "unit",
                 *[f"acoustic_{i}" for i in range(k)], *[f"level_{i}" for i in range(k)]])
     for i, f in enumerate(frames):
-        w.writerow([f.index, f"{f.time:.2f}", f.semantic_id, f"{f.semantic_prob:.6g}", int(f.end_of_speech),
+        w.writerow([f.index, f"{f.time:.2f}", f.semantic_id, f"{f.semantic_prob:.6g}", int(f.end_of_speech), f.unit,
                     *(f"{v:.6g}" for v in arrays["acoustic"][i]), *arrays["codes"][i][1:].tolist()])
     return out.getvalue()
 

@@ -158,3 +158,11 @@ class PhoneTokenizer:
 
     def encode(self, text: str) -> list[int]:
         return self.ids(self.units(text))
+
+    def symbols(self, ids: list[int]) -> list[str]:
+        """The symbol of each id ("" for an id outside the symbols)."""
+        return [SYMBOLS[i - self.offset] if 0 <= i - self.offset < len(SYMBOLS) else "" for i in ids]
+
+    def phones(self, ids: list[int]) -> list[bool]:
+        """For each id: is it a phone (not a word boundary or punctuation mark)?"""
+        return [s in _PHONE_SET for s in self.symbols(ids)]

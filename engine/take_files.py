@@ -17,6 +17,7 @@ from engine.api import EngineError, Frame
 from engine.atomic import write_atomic
 
 FRAMES_FORMAT_VERSION = 1
+UNITS_KEY = "frame_units"  # metadata key of the frames' text units (absent from takes made before them)
 
 
 def frames_to_arrays(frames: list[Frame] | tuple[Frame, ...]) -> dict[str, np.ndarray]:
@@ -40,11 +41,20 @@ def frames_to_arrays(frames: list[Frame] | tuple[Frame, ...]) -> dict[str, np.nd
     return arrays
 
 
+def frame_units(frames: list[Frame] | tuple[Frame, ...]) -> list[str] | None:
+    """Each frame's text unit (``Frame.unit``), or None when no frame has one."""
+    units = [f.unit for f in frames]
+    return units if any(units) else None
+
+
 def save_frames(path: str | Path, frames: list[Frame] | tuple[Frame, ...], metadata: dict[str, Any]) -> Path:
-    """Write frames atomically; ``metadata`` (model, seed, params...) is stored as JSON strings."""
+    """Write frames atomically; ``metadata`` (model, seed, params...) is stored as JSON strings, and the
+    frames' text units, which safetensors cannot hold as a tensor, under ``UNITS_KEY``."""
     arrays = {k: np.ascontiguousarray(v) for k, v in frames_to_arrays(frames).items()}
     meta = {"format_version": str(FRAMES_FORMAT_VERSION)}
     meta.update({k: json.dumps(v) for k, v in metadata.items()})
+    if (units := frame_units(frames)) is not None:
+        meta[UNITS_KEY] = json.dumps(units)
     return write_atomic(path, lambda p: save_file(arrays, str(p), metadata=meta))
 
 
@@ -63,11 +73,15 @@ def load_frames(path: str | Path) -> tuple[list[Frame], dict[str, Any]]:
         raise EngineError(f"{path}: frames format version {version!r} is not supported")
     meta = {k: json.loads(v) for k, v in raw_meta.items() if k != "format_version"}
     traj = arrays.get("trajectory")
+    n = len(arrays["semantic"])
+    units = meta.pop(UNITS_KEY, None)
+    if not (isinstance(units, list) and len(units) == n and all(isinstance(u, str) for u in units)):
+        units = [""] * n  # none recorded, or not one string per frame
     frames = []
-    for i in range(len(arrays["semantic"])):
+    for i in range(n):
         t = None if traj is None or np.isnan(traj[i]).all() else traj[i]
         frames.append(Frame(i, int(arrays["semantic"][i]), float(arrays["semantic_prob"][i]), arrays["acoustic"][i],
-                            arrays["codes"][i], t, bool(arrays["end_of_speech"][i])))
+                            arrays["codes"][i], t, bool(arrays["end_of_speech"][i]), units[i]))
     return frames, meta
 
 

@@ -52,15 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--voices", nargs="+", default=list(TRAINING_VOICES), choices=TRAINING_VOICES)
     p.add_argument("--sentences", type=int, default=SET_C[1] - SET_C[0], help="the first N of set C (a quick look)")
     p.add_argument("--no-voice-match", action="store_true")
+    p.add_argument("--skip-phones", action="store_true", help="let the text pointer jump over phones")
     p.add_argument("--json", type=Path, help="write the figures here too")
     args = p.parse_args(argv)
 
-    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match))
+    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match,
+                                 skip_phones=args.skip_phones))
     info = engine.load()
     texts = unseen_sentences(args.data, SET_C[1])[SET_C[0]:SET_C[0] + args.sentences]
     refs = reference_clips(args.data)
-    report: dict = {"model": info.model_hash, "voice_match": not args.no_voice_match, "sentences": len(texts),
-                    "seeds": list(SEEDS), "voices": {}}
+    report: dict = {"model": info.model_hash, "voice_match": not args.no_voice_match, "skip_phones": args.skip_phones,
+                    "sentences": len(texts), "seeds": list(SEEDS), "voices": {}}
     with Scorer() as scorer:
         pending = {}
         for voice in args.voices:

@@ -8,7 +8,7 @@ default voice reading the same 15. WER from pocketsphinx, similarity from resemb
 reference clip (the corpus clip its built-in voice was made from), DNSMOS overall.
 
     .venv/bin/python scripts/unseen_sentences.py --data data/corpus10 --set A [--no-voice-match]
-        [--model DIR] [--steps N] [--guidance A] [--semantic-temperature T --top-k K] [--json OUT.json]
+        [--skip-phones] [--model DIR] [--steps N] [--guidance A] [--semantic-temperature T --top-k K] [--json OUT.json]
 
 Needs the train extra and a corpus made by `timbre train data` (its reference clips and held-out voice).
 """
@@ -66,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--semantic-temperature", type=float, default=0.0, help="0: greedy (the default)")
     p.add_argument("--top-k", type=int, default=0, help="semantic top-k when sampling (0: all)")
     p.add_argument("--no-voice-match", action="store_true")
+    p.add_argument("--skip-phones", action="store_true", help="let the text pointer jump over phones")
     p.add_argument("--json", type=Path, help="write the figures here too")
     args = p.parse_args(argv)
 
-    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match))
+    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match,
+                                 skip_phones=args.skip_phones))
     info = engine.load()
     d = info.default_params
     start, stop, seeds = SETS[args.set]
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return [engine.render(SynthesisRequest(t, voice, params(s))).audio for s in seeds for t in lines]
 
     results: dict = {"model": info.model_hash, "set": args.set, "voice_match": not args.no_voice_match,
+                     "skip_phones": args.skip_phones,
                      "steps": args.steps or d.steps, "guidance": args.guidance or d.guidance,
                      "semantic_temperature": args.semantic_temperature, "top_k": args.top_k, "voices": {}}
     with Scorer() as scorer:

@@ -212,6 +212,8 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--quick", action="store_true", help="fewer sentences and no steps table")
     ev.add_argument("--no-voice-match", action="store_true",
                     help="render the decoder's features without the voices' feature corrections (to compare)")
+    ev.add_argument("--skip-phones", action="store_true",
+                    help="let the text pointer jump over phones as the model says (to compare)")
 
 
 def add_probe_parser(sub: argparse._SubParsersAction) -> None:

@@ -89,7 +89,7 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
                             f"({', '.join(sorted(refs))})")
     out.mkdir(parents=True, exist_ok=True)
     engine = Engine(EngineConfig(model=args.model, device="cpu", threads=args.threads,
-                                 voice_match=not args.no_voice_match))
+                                 voice_match=not args.no_voice_match, skip_phones=args.skip_phones))
     info = engine.load()
     n = 8 if args.quick else args.sentences
     by_speaker: dict[str, dict[int, dict]] = {}

@@ -1,4 +1,5 @@
-"""The frame inspector: one 80 ms frame's semantic token, acoustic values and flow trajectory.
+"""The frame inspector: one 80 ms frame's semantic token, the text unit it was drawn under, its
+acoustic values and flow trajectory.
 
 The trajectory plot draws, for each acoustic dimension, the flow state x_t after every Euler step
 from the start noise (t = 0) to the value the frame kept (t = 1).
@@ -12,6 +13,15 @@ from PySide6 import QtCore, QtWidgets
 
 from engine.api import Frame, fsq_values
 from studio.models.timeline import Segment
+
+
+def unit_label(unit: str) -> str:
+    """The header's words for the text unit a frame was drawn under ("" when the model reads no units)."""
+    if not unit:
+        return ""
+    if unit == "_":
+        return " · between words"
+    return f" · phone {unit}" if unit.isalpha() else f" · at {unit!r}"
 
 
 class FrameInspector(QtWidgets.QWidget):
@@ -70,7 +80,8 @@ class FrameInspector(QtWidgets.QWidget):
         if frame.end_of_speech:
             self.header.setText(f"{where} · end of speech (p = {frame.semantic_prob:.2f})")
         else:
-            self.header.setText(f"{where} · semantic {frame.semantic_id} (p = {frame.semantic_prob:.2f})")
+            self.header.setText(f"{where} · semantic {frame.semantic_id} (p = {frame.semantic_prob:.2f})"
+                                f"{unit_label(frame.unit)}")
         k = len(frame.acoustic)
         self.bars.setOpts(x=np.arange(k), height=np.asarray(frame.acoustic, dtype=np.float32), width=0.7)
         if not frame.end_of_speech:

@@ -65,3 +65,32 @@ def test_world_stream_features_equal_the_offline_decode(aligned_engine):
     audio = AudioStream(codec, context=25)
     chunks = [audio.push(codes[i:i + 4]) for i in range(0, 12, 4)]
     assert sum(len(c) for c in chunks) == 12 * 1280
+
+
+def test_the_pointer_stops_on_every_phone_unless_told_to_skip(aligned_engine, monkeypatch):
+    """A head that always jumps three units: by default the pointer still stops on each of the nine
+    phones of "_ HH AH L OW _ DH EH R ." (it may pass the boundary); skip_phones follows the head."""
+    folder = aligned_engine.config.model
+    skipping = Engine(EngineConfig(model=folder, device="cpu", threads=2, skip_phones=True))
+    skipping.load()
+    req = SynthesisRequest("Hello there.", params=SamplingParams(seed=2, max_seconds=10))
+    for engine, frames in ((aligned_engine, 8), (skipping, 4)):  # 0 1 2 3 4 6 7 8 / 0 3 6 9, then END
+        monkeypatch.setattr(engine.model.tts, "advance", lambda h: 3)
+        done = engine.render(req)
+        assert done.frames[-1].end_of_speech and len(done.frames) == frames + 1
+
+
+def test_each_frame_records_the_unit_it_was_drawn_under_and_exports_keep_it(aligned_engine, monkeypatch, tmp_path):
+    from engine.frame_exports import export_frames, load_frames_npz
+    from engine.take_files import load_frames
+
+    monkeypatch.setattr(aligned_engine.model.tts, "advance", lambda h: 1)
+    done = aligned_engine.render(SynthesisRequest("Hello there.", params=SamplingParams(seed=2, max_seconds=10)))
+    units = [f.unit for f in done.frames]
+    assert units == "_ HH AH L OW _ DH EH R .".split() + [""]  # the END frame is past the text
+    loaded, meta = load_frames(export_frames(tmp_path / "f.safetensors", done.frames, {"seed": 2}))
+    assert [f.unit for f in loaded] == units and meta == {"seed": 2}
+    arrays, _ = load_frames_npz(export_frames(tmp_path / "f.npz", done.frames, {}))
+    assert arrays["unit"].tolist() == units
+    rows = (export_frames(tmp_path / "f.csv", done.frames, {})).read_text().splitlines()[1:]
+    assert [r.split(",")[5] for r in rows] == ["unit", *units]
