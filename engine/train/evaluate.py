@@ -95,7 +95,8 @@ def evaluate(args: argparse.Namespace, log=print) -> dict:
     by_speaker: dict[str, dict[int, dict]] = {}
     for c in load_clips(data, "eval", exclude_held_out=False):
         by_speaker.setdefault(c.meta["speaker"], {})[c.meta["sentence"]] = c.meta
-    report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {}}
+    report: dict = {"model": info.name, "model_hash": info.model_hash, "sentences": n, "voices": {},
+                    "voice_match": not args.no_voice_match, "skip_phones": args.skip_phones}
     with Scorer(args.workers) as scorer:
         run = _Evaluation(engine, info, data, out, n, by_speaker, refs, scorer, log)
         default_renders = run.voices(wanted, report)

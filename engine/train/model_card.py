@@ -317,8 +317,10 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "pocketsphinx's `cmudict-en-us.dict`), numbers and symbols spelled out by `engine/text_normalize.py`; "
              "unknown words are split into known words or spelled. No GPL code runs in the product.",
              "- **Alignment aid**: each audio position also sees the phone under a text pointer (and the next one); "
-             "an advance head moves the pointer 0–4 phones per frame; speech ends when it passes the last phone. "
-             "Trained on pocketsphinx forced-alignment timings of the teachers' audio.",
+             "an advance head moves the pointer 0–4 units per frame; speech ends when it passes the last phone. "
+             "Trained on pocketsphinx forced-alignment timings of the teachers' audio. At run time the pointer may "
+             "jump over word boundaries and punctuation but stops on every phone (`engine/text_pointer.py`; "
+             "why: `docs/sampling.md`).",
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
              f"longest training clip; `default` is {default_voice}. Any clip can be cloned through the codec's encoder.",
              "- **Voice match**: every voice, built-in or cloned, corrects the decoded WORLD features toward its own "

@@ -50,9 +50,10 @@ def test_the_pool_scores_what_one_process_scores(corpus):
 def test_eval_writes_every_section(corpus, tmp_path):
     args = argparse.Namespace(model=str(MODEL), data=str(corpus), out=str(tmp_path / "eval"), sentences=2,
                               voices="flite-slt,piper-joe", steps_table=[1, 8], threads=None, workers=2, quick=False,
-                              no_voice_match=False)
+                              no_voice_match=False, skip_phones=False)
     report = evaluate(args, log=lambda *_: None)
     assert set(report["voices"]) == {"flite-slt", "piper-joe"}
+    assert report["voice_match"] and not report["skip_phones"]  # how it rendered, kept in report.json
     for row in report["voices"].values():
         assert 0.0 <= row["model"]["wer"] and row["teacher"]["similarity"] > 0.7
     # the codec round trip of every unwarped speaker, the held-out voice included
