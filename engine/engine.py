@@ -254,7 +254,7 @@ class Engine:
                         if pointer >= len(chunk.text_ids):  # the pointer passed the last unit: speech is over
                             out.semantic = END
                         step = tts.advance(h)
-                        pointer += step if self.config.skip_phones else stop_at_phones(pointer, step, chunk.phones)
+                        pointer += step if self.config.skip_phones else stop_at_phones(pointer, step, chunk.units)
                     if out.semantic == END:
                         if n == len(chunks) - 1:  # a chunk's end inside the text is not the end of speech
                             frame = Frame(i, -1, out.semantic_prob, out.acoustic.cpu().numpy(),

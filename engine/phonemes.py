@@ -20,7 +20,7 @@ PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY
 BOUNDARY = "_"
 PUNCTUATION = {",": ",", ";": ",", ":": ",", ".": ".", "!": "!", "?": "?"}
 SYMBOLS = (BOUNDARY, ",", ".", "!", "?", *PHONES)
-_PHONE_SET = frozenset(PHONES)
+PHONE_SET = frozenset(PHONES)
 _VARIANT = re.compile(r"\(\d+\)$")  # "read(2)": the second pronunciation of "read"
 _NO_STRESS = str.maketrans("", "", "0123456789")  # cmudict's stress digits: AH0 -> AH
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|[,;:.!?]")
@@ -52,7 +52,7 @@ class Lexicon:
                     continue
                 word = _VARIANT.sub("", parts[0]) if parts[0].endswith(")") else parts[0]
                 phones = [p.translate(_NO_STRESS).upper() for p in parts[1:]]
-                if _PHONE_SET.issuperset(phones):
+                if PHONE_SET.issuperset(phones):
                     entries.setdefault(word.lower(), []).append(phones)
         return cls(entries)
 
@@ -163,6 +163,3 @@ class PhoneTokenizer:
         """The symbol of each id ("" for an id outside the symbols)."""
         return [SYMBOLS[i - self.offset] if 0 <= i - self.offset < len(SYMBOLS) else "" for i in ids]
 
-    def phones(self, ids: list[int]) -> list[bool]:
-        """For each id: is it a phone (not a word boundary or punctuation mark)?"""
-        return [s in _PHONE_SET for s in self.symbols(ids)]

@@ -22,15 +22,13 @@ DEFAULT_VOICE = "default"
 class PromptChunk:
     """text: the chunk's text; ids [P]: prompt token ids; voice_rows [N, D]: rows for the N [AUDIO] ids;
     text_ids: the text's own token ids (what an aligned-text model's pointer walks over); units: their
-    symbols ("" where none); phones: for each, whether it is a phone, which the pointer must not jump
-    over (``engine.text_pointer``)."""
+    symbols ("" where none): the pointer must not jump over a phone (``engine.text_pointer``)."""
 
     text: str
     ids: list[int]
     voice_rows: torch.Tensor | None
     text_ids: list[int] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
-    phones: list[bool] = field(default_factory=list)
 
 
 class Prompter(Protocol):
@@ -50,8 +48,6 @@ class Tokenizer(Protocol):
     def encode(self, text: str) -> list[int]: ...
 
     def symbols(self, ids: list[int]) -> list[str]: ...
-
-    def phones(self, ids: list[int]) -> list[bool]: ...
 
 
 class ReferencePrompter:
@@ -84,5 +80,4 @@ class ReferencePrompter:
         rows = self.tts.voice_rows(codes.to(dev)) if codes is not None else None
         text_ids = self.tokenizer.encode(text)
         ids = self.tts.prompt_ids(text_ids, 0 if rows is None else rows.shape[0])
-        tok = self.tokenizer
-        return [PromptChunk(text, ids, rows, text_ids, tok.symbols(text_ids), tok.phones(text_ids))]
+        return [PromptChunk(text, ids, rows, text_ids, self.tokenizer.symbols(text_ids))]

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.phonemes import PHONE_SET
 
-def stop_at_phones(pointer: int, advance: int, is_phone: Sequence[bool]) -> int:
+
+def stop_at_phones(pointer: int, advance: int, units: Sequence[str]) -> int:
     """How far the pointer at ``pointer`` moves: the head's ``advance``, cut short at the first phone it
-    would jump over (a unit strictly between the old and the new position). ``is_phone[i]``: unit i is
-    a phone. Past the text's end nothing stops it."""
-    for unit in range(pointer + 1, min(pointer + advance, len(is_phone))):
-        if is_phone[unit]:
+    would jump over (a unit strictly between the old and the new position). ``units``: the text's symbols
+    (``PromptChunk.units``; "" where a tokenizer has none). Past the text's end nothing stops it."""
+    for unit in range(pointer + 1, min(pointer + advance, len(units))):
+        if units[unit] in PHONE_SET:
             return unit - pointer
     return advance
