@@ -88,6 +88,9 @@ def main(out_dir: str) -> int:
         voice_shots(app, w, out, Path(tmp))
     else:
         print("flite is not installed: no voice screenshots")
+    # The rendered script is a throwaway: answer "Discard" to the unsaved-changes question, whose
+    # modal box would otherwise wait forever for a click that never comes.
+    w.projects.ask = lambda title, text, buttons, default: "Discard"
     w.close()
     studio.close()
     return 0
