@@ -3,8 +3,8 @@
 A built-in voice's prompt is the first REF_FRAMES frames of its speaker's longest training clip
 (`engine.train.export.speaker_references`). Here the voice reads unseen sentences (`unseen_sentences.py`'s
 set A or B) with its prompt taken in turn from each of the speaker's ``--clips`` longest clips; its voice
-match stays the built-in one, so only the prompt changes (the longest clip's row is the shipped prompt). Per clip: WER, similarity to the voice's
-reference clip (the longest, as everywhere else), DNSMOS.
+match stays the built-in one, so only the prompt changes (the longest clip's row is the shipped prompt).
+Per clip: WER, similarity to the voice's reference clip (the longest, as everywhere else), DNSMOS.
 
     .venv/bin/python scripts/prompt_clips.py --data data/corpus10 --voice flite-slt [--set B]
         [--sentences 20] [--clips 5] [--json OUT.json]      # ~6 min for 5 clips x 20 sentences x 2 seeds
