@@ -32,7 +32,6 @@ class ByteTokenizer:
         """Bytes have no symbols of their own (a character may span several)."""
         return [""] * len(ids)
 
-
     def decode(self, ids: list[int]) -> str:
         return bytes(i - self.offset for i in ids if self.offset <= i < self.offset + 256).decode("utf-8", "replace")
 

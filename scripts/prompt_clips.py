@@ -19,16 +19,11 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
-from engine.api import SamplingParams, SynthesisRequest
-from engine.codec.interface import AudioCodec
 from engine.engine import Engine, EngineConfig
 from engine.train.export import longest_clips, voice_name
 from engine.train.metrics import speaker_embedding
-from engine.train.renders import clip_audio
+from engine.train.renders import clip_audio, clip_prompt, render_at_defaults
 from engine.train.scoring import Scorer
-from engine.train.tts_train import REF_FRAMES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from unseen_sentences import SETS, unseen_sentences  # noqa: E402
@@ -46,19 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     engine = Engine(EngineConfig(model=args.model, device="cpu"))
-    d = engine.load().default_params
+    engine.load()
     start, stop, seeds = SETS[args.set]
     texts = unseen_sentences(args.data, stop)[start:start + args.sentences]
     candidates = longest_clips(args.data, args.clips).get(args.voice)
     if not candidates:
         p.error(f"{args.voice} is not a training speaker of {args.data}")
     voice = voice_name(args.voice)
-    codec = AudioCodec(engine.model.codec, torch.device("cpu"))
     reference = speaker_embedding(clip_audio(args.data, candidates[0].meta))
-
-    def params(seed: int) -> SamplingParams:
-        return SamplingParams(steps=d.steps, guidance=d.guidance, temperature=d.temperature, seed=seed,
-                              max_seconds=20.0, keep_trajectory=False)
 
     rows = []
     with Scorer() as scorer:
@@ -66,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         built_in = engine.model.voices[voice]
         for i, clip in enumerate(candidates):
             # the longest clip keeps the shipped prompt (made from the corpus's features at export)
-            engine.model.voices[voice] = built_in if i == 0 else torch.from_numpy(
-                codec.encode(clip_audio(args.data, clip.meta), 16000)[:REF_FRAMES])
-            takes = [engine.render(SynthesisRequest(t, voice, params(s))).audio for s in seeds for t in texts]
+            engine.model.voices[voice] = built_in if i == 0 else clip_prompt(engine, clip_audio(args.data, clip.meta))
+            takes = [render_at_defaults(engine, t, voice, seed=s).audio for s in seeds for t in texts]
             pending.append((clip.meta, scorer.score(takes, texts * len(seeds), reference)))
         print("| clip | seconds | WER | similarity | DNSMOS | text |\n|---|---|---|---|---|---|")
         for meta, scores in pending:

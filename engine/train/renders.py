@@ -32,17 +32,24 @@ def render_at_defaults(engine: "Engine", text: str, voice: str, steps: int | Non
     return engine.render(SynthesisRequest(text, voice, params))
 
 
-def install_clone(engine: "Engine", audio: np.ndarray, name: str = "clone") -> None:
-    """Make ``name`` a voice of the engine's loaded model, cloned from a 16 kHz clip [n] the way a preset of
-    the clip is: its first REF_FRAMES frames as the prompt, and the clip's voice match."""
+def clip_prompt(engine: "Engine", audio: np.ndarray):
+    """The voice prompt a preset of a 16 kHz clip [n] gets: its first REF_FRAMES frames of codes,
+    a tensor [REF_FRAMES, 1 + K] from the engine's loaded codec."""
     import torch
 
     from engine.codec.interface import AudioCodec
-    from engine.codec.voice_match import fit_voice_match
     from engine.train.tts_train import REF_FRAMES
 
+    return torch.from_numpy(AudioCodec(engine.model.codec, torch.device("cpu")).encode(audio, 16000)[:REF_FRAMES])
+
+
+def install_clone(engine: "Engine", audio: np.ndarray, name: str = "clone") -> None:
+    """Make ``name`` a voice of the engine's loaded model, cloned from a 16 kHz clip [n] the way a preset of
+    the clip is: ``clip_prompt`` as the prompt, and the clip's voice match."""
+    from engine.codec.voice_match import fit_voice_match
+
     model = engine.model
-    model.voices[name] = torch.from_numpy(AudioCodec(model.codec, torch.device("cpu")).encode(audio, 16000)[:REF_FRAMES])
+    model.voices[name] = clip_prompt(engine, audio)
     model.voice_matches.pop(name, None)
     if (match := fit_voice_match(model.codec, audio, 16000)) is not None:
         model.voice_matches[name] = match
