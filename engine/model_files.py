@@ -32,6 +32,7 @@ from engine.text import ByteTokenizer
 CONFIG_NAME, WEIGHTS_NAME, VOICES_DIR = "config.json", "model.safetensors", "voices"
 LEXICON_NAME = "lexicon.txt.gz"
 """Pronouncing dictionary of a model whose tokenizer is ``phones`` (cmudict format, gzip)."""
+PROMPT_CLIP_KEY = "prompt_clip"
 
 
 def builtin_models() -> dict[str, Path]:
@@ -206,8 +207,18 @@ def save_model(folder: Path, cfg: ModelConfig, tts: VoxtralTTS, codec: VoxtralCo
             write_voice(folder / VOICES_DIR / f"{name}.safetensors", codes, (matches or {}).get(name))
 
 
-def write_voice(path: Path, codes: torch.Tensor, match: VoiceMatch | None) -> None:
+def write_voice(path: Path, codes: torch.Tensor, match: VoiceMatch | None, prompt_clip: str | None = None) -> None:
     """One voice file: ``codes`` int64 [N, 1 + K], and its match's ``match_scale``/``match_shift`` float32 [43]
-    when it has one (format 2; format 1 files hold the codes alone)."""
+    when it has one (format 2; format 1 files hold the codes alone). ``prompt_clip``: the training clip the
+    codes were taken from, when it is not the speaker's longest (metadata; see ``voice_prompt_clip``)."""
     tensors = {"codes": codes.long().cpu().contiguous(), **(match.tensors() if match is not None else {})}
-    write_atomic(path, lambda p: save_file(tensors, str(p), metadata={"format_version": "2"}))
+    metadata = {"format_version": "2", **({PROMPT_CLIP_KEY: prompt_clip} if prompt_clip else {})}
+    write_atomic(path, lambda p: save_file(tensors, str(p), metadata=metadata))
+
+
+def voice_prompt_clip(path: Path) -> str | None:
+    """The training clip a voice file says its codes come from, or None (the speaker's longest, as exported)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        return (f.metadata() or {}).get(PROMPT_CLIP_KEY)

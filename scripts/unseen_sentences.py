@@ -24,36 +24,16 @@ import numpy as np
 
 from engine.api import SamplingParams, SynthesisRequest
 from engine.engine import Engine, EngineConfig
-from engine.phonemes import Lexicon
 from engine.train.corpus import read_plan
-from engine.train.data import lexicon_path
 from engine.train.export import reference_clips, voice_name
 from engine.train.metrics import speaker_embedding
 from engine.train.renders import clip_audio, install_clone
 from engine.train.scoring import Scorer
-from engine.text_normalize import spell_out
-from engine.train.texts import generated_sentences, in_lexicon
+from engine.train.unseen import unseen_sentences
 
-SEED = 777
 SETS = {"A": (0, 60, (0, 1)), "B": (60, 120, (2, 3))}  # sentences [start, stop), seeds
 READERS = {"piper-joe": 40, "flite-slt": 20, "flite-kal16": 20}  # voice -> sentences of the set it reads
 CLONED = 15
-
-
-def unseen_sentences(data: Path, count: int) -> list[str]:
-    """The first ``count`` template sentences of seed 777 that the lexicon covers and the corpus lacks,
-    spelled out as spoken."""
-    manifest = json.loads((data / "manifest.json").read_text())
-    seen = {c["text"].lower() for c in manifest["clips"]}
-    lexicon = Lexicon.read(lexicon_path())
-    out: list[str] = []
-    for text, _ in generated_sentences(count * 20, SEED):
-        if text.lower() not in seen and in_lexicon(text, lexicon):
-            seen.add(text.lower())
-            out.append(spell_out(text))
-        if len(out) == count:
-            return out
-    raise RuntimeError(f"only {len(out)} unseen sentences")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -182,6 +182,15 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
                                "clips (models exported before voice matches existed)")
     voices.add_argument("--model", default="assets/timbre-mini")
     voices.add_argument("--data", default=DEFAULT_DATA, help="the corpus the model was exported from")
+    voices.add_argument("--choose-prompts", type=_whole_number(0, 16), metavar="N", default=0,
+                        help="instead: choose each voice's prompt among its current one and its speaker's N longest "
+                             "clips, by the model's word errors reading validation sentences with each "
+                             "(engine/train/prompt_choice.py; about 2 min a clip on 2 cores)")
+    voices.add_argument("--speakers", nargs="+", help="with --choose-prompts: these training speakers only "
+                        "(default: all; pocketsphinx cannot follow espeak's voices)")
+    voices.add_argument("--sentences", type=_whole_number(1, 1000), default=30, help="with --choose-prompts: validation sentences")
+    voices.add_argument("--report", help="with --choose-prompts: write the trials here as JSON too")
+    voices.add_argument("--presets", default="presets", help="with --choose-prompts: the built-in presets to rewrite")
     card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
     card.add_argument("--model", default="assets/timbre-mini")
     card.add_argument("--data", default=DEFAULT_DATA)
@@ -278,6 +287,8 @@ def run_train(args: argparse.Namespace) -> int:
                       listen=args.listen, **_placement(args))
         return 0
     if args.stage == "voices":
+        if args.choose_prompts:
+            return _choose_prompts(args)
         from engine.train.export import refit_voice_matches
 
         refit_voice_matches(Path(args.model), Path(args.data))
@@ -299,6 +310,22 @@ def run_train(args: argparse.Namespace) -> int:
                                Path(args.decoder) if args.decoder else None))
         return 0
     raise AssertionError(args.stage)
+
+
+def _choose_prompts(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.atomic import write_text_atomic
+    from engine.train.export import write_presets
+    from engine.train.prompt_choice import choose_prompts, trials_json
+
+    model, data = Path(args.model), Path(args.data)
+    chosen = choose_prompts(model, data, args.speakers, args.choose_prompts, args.sentences)
+    if args.report:
+        write_text_atomic(Path(args.report), json.dumps(trials_json(chosen), indent=1) + "\n")
+    for folder in write_presets(Path(args.presets), model, data):
+        print(f"preset {folder}")
+    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

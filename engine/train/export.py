@@ -4,6 +4,7 @@ training speaker, the default being piper-joe), lexicon.txt.gz (the phone tokeni
 from __future__ import annotations
 
 import gzip
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from engine.atomic import write_atomic
 from engine.codec.voice_match import VoiceMatch, match_features
 from engine.codec.voxtral_codec import VoxtralCodec
 from engine.config import ModelConfig
-from engine.model_files import LEXICON_NAME, VOICES_DIR, read_modules, save_model, write_voice
+from engine.model_files import LEXICON_NAME, VOICES_DIR, read_modules, save_model, voice_prompt_clip, write_voice
 from engine.nn.tts_model import VoxtralTTS
 from engine.phonemes import Lexicon
 from engine.train.corpus import STEPS_PER_FRAME, Clip, load_clips, read_plan
@@ -55,6 +56,14 @@ def longest_clips(data: Path, count: int) -> dict[str, list[Clip]]:
     return best
 
 
+def clip_codes(codec: VoxtralCodec, clip: Clip, frames: int = REF_FRAMES) -> torch.Tensor:
+    """A training clip's first ``frames`` frames of codes [frames, 1 + K] (int64), encoded from its WORLD
+    features as the TTS's training codes are: a built-in voice's prompt."""
+    with torch.inference_mode():
+        steps = torch.from_numpy(clip.features[: clip.frames * STEPS_PER_FRAME].T)[None]
+        return codec.quantizer.encode(codec.encode_steps(steps))[0].T[:frames].long()
+
+
 def speaker_references(clips: dict[str, list[Clip]], codes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """One built-in voice per speaker of ``longest_clips``: its reference (longest) clip's first REF_FRAMES
     frames."""
@@ -90,12 +99,11 @@ def refit_voice_matches(folder: Path, data: Path, log=print) -> dict[str, VoiceM
         if clips is None:
             raise TrainingError(f"{data} has no reference clip for {folder.name}'s voice {path.stem!r}: give the "
                                 "corpus the model was exported from")
-        clip = clips[0]
-        with torch.inference_mode():
-            steps = torch.from_numpy(clip.features[: clip.frames * STEPS_PER_FRAME].T)[None]
-            own = codec.quantizer.encode(codec.encode_steps(steps))[0].T[: len(codes)]
+        source = voice_prompt_clip(path)
+        clip = next((c for c in clips if c.name == source), clips[0])
+        own = clip_codes(codec, clip, len(codes))
         match = match_features(codec, [c.features for c in clips])
-        write_voice(path, codes, match)
+        write_voice(path, codes, match, source)
         if match is not None:
             matches[path.stem] = match
         take = "" if torch.equal(own, codes) else " (another take of its reference than the one its codes came from)"
@@ -159,6 +167,11 @@ def write_presets(presets: Path, model: Path, data: Path | None = None) -> list[
     m = load_model(str(model), torch.device("cpu"), torch.float32)
     codec = AudioCodec(m.codec, torch.device("cpu"))
     teachers = {voice_name(s): meta for s, meta in reference_clips(data).items()} if data is not None else {}
+    if data is not None:  # a voice whose prompt is another clip than the longest: that clip's transcript
+        manifest = {c["clip"]: c for c in json.loads((data / "manifest.json").read_text())["clips"]}
+        for voice in m.voices:
+            if (source := voice_prompt_clip(model / VOICES_DIR / f"{voice}.safetensors")) in manifest:
+                teachers[voice] = manifest[source]
     today = datetime.date.today().isoformat()
     written = []
     for voice, codes in sorted(m.voices.items()):
@@ -187,7 +200,6 @@ def _unchanged(folder: Path, preset, prompt: np.ndarray) -> bool:
     """Whether the preset ``folder`` already holds ``preset`` with these codes, dates aside: then it is
     left as it is, so that writing a model's presets again does not re-date every one of them."""
     import dataclasses
-    import json
 
     from engine.voices.preset import PROMPT_FILE, VOICE_FILE, prompt_bytes, voice_json
 

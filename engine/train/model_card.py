@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from engine.atomic import write_text_atomic
-from engine.model_files import WEIGHTS_NAME, file_hash, read_config
+from engine.model_files import VOICES_DIR, WEIGHTS_NAME, file_hash, read_config, voice_prompt_clip
 from engine.train.checkpoint import read_run_state
 from engine.train import codec_train, decoder_train, tts_train
 from engine.train.codec_train import ACOUSTIC_DROP, ACOUSTIC_NOISE, CODEC_CONFIG
@@ -275,6 +275,15 @@ def _recordings_data(manifest: dict) -> list[str]:
             "- The recordings are not distributed; only these weights, which learned from them, are.", ""]
 
 
+def _chosen_prompts_note(model: Path) -> str:
+    """Which voices' prompts come from another clip than the longest (``timbre train voices --choose-prompts``)."""
+    chosen = [p.stem for p in sorted((model / VOICES_DIR).glob("*.safetensors")) if voice_prompt_clip(p)]
+    if not chosen:
+        return ""
+    return (f" ({', '.join(f'`{v}`' for v in chosen)}: another of the speaker's longest clips, the one the model "
+            "read validation sentences best from within the voice, `timbre train voices --choose-prompts`)")
+
+
 EVALUATION_HEADING = "## Evaluation (`timbre eval`)"
 LICENCE_HEADING = "## Licence"
 
@@ -322,7 +331,8 @@ def write_model_card(model: Path, data: Path, codec_run: Path, tts_run: Path, ev
              "jump over word boundaries and punctuation but stops on every phone (`engine/text_pointer.py`; "
              "why: `docs/sampling.md`).",
              "- **Voices** (`voices/`): one per training voice, made from 50 frames (4 s) of its "
-             f"longest training clip; `default` is {default_voice}. Any clip can be cloned through the codec's encoder.",
+             f"longest training clip{_chosen_prompts_note(model)}; `default` is {default_voice}. Any clip can be "
+             "cloned through the codec's encoder.",
              "- **Voice match**: every voice, built-in or cloned, corrects the decoded WORLD features toward its own "
              "(per feature, the mean and spread over voiced steps of the codec's round trip of the voice's clips "
              f"mapped onto theirs; built-in voices pool their {MATCH_CLIPS} longest training clips, a clone its "

@@ -317,3 +317,27 @@ def test_a_report_of_other_weights_or_a_card_without_its_section_is_refused_and_
     assert main(["train", "card", "--model", str(model), "--eval", str(report), "--evaluation-only"]) == 2
     assert "has no '## Evaluation (`timbre eval`)' section before '## Licence'" in capsys.readouterr().err
     assert (model / "MODEL_CARD.md").read_text(encoding="utf-8") == before.replace("## Licence", "## Terms")
+
+
+def test_the_card_names_the_voices_whose_prompt_was_chosen(tmp_path):
+    import shutil
+
+    import torch
+
+    from engine.model_files import write_voice
+    from engine.train.model_card import write_model_card
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
+    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 1.0}, input_noise=1.0)
+    (model / "voices").mkdir()
+    for voice in ("default", "flite-slt"):
+        write_voice(model / "voices" / f"{voice}.safetensors", torch.zeros(4, 3, dtype=torch.long), None)
+    card = write_model_card(model, tmp_path / "no-corpus", codec, tts, None, 0.7).read_text(encoding="utf-8")
+    assert "of its longest training clip; `default`" in card and "--choose-prompts" not in card
+    write_voice(model / "voices" / "flite-slt.safetensors", torch.zeros(4, 3, dtype=torch.long), None, "slt-00007")
+    card = write_model_card(model, tmp_path / "no-corpus", codec, tts, None, 0.7).read_text(encoding="utf-8")
+    assert "longest training clip (`flite-slt`: another of the speaker's longest clips" in card
+    assert "`default`:" not in card
