@@ -17,6 +17,18 @@ def _run(folder, step, **extra):
     return folder
 
 
+def _tiny_card_inputs(tmp_path):
+    """A model folder with the tiny model's config, and a codec and a TTS run of 100 steps: (model, codec, tts)."""
+    import shutil
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
+    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
+    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 1.0}, input_noise=1.0)
+    return model, codec, tts
+
+
 def test_training_commands_follow_every_init_back_to_the_first_run(tmp_path):
     codec = _run(tmp_path / "codec", 3000, size="mini")
     codec2 = _run(tmp_path / "codec2", 5000, size="mini", init=str(codec), low_envelope=1.0)
@@ -130,15 +142,9 @@ def test_the_card_names_dropout_only_when_a_run_of_the_chain_used_it(tmp_path):
 
 
 def test_the_card_states_the_models_sampling_defaults(tmp_path):
-    import shutil
-
     from engine.train.model_card import write_model_card
 
-    model = tmp_path / "model"
-    model.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
-    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
-    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 1.0}, input_noise=1.0)
+    model, codec, tts = _tiny_card_inputs(tmp_path)
     for steps, words in ((1, "1 flow step,"), (4, "4 flow steps,")):
         config = json.loads((model / "config.json").read_text())
         config["sampling"].update(steps=steps, guidance=1.5)
@@ -320,18 +326,12 @@ def test_a_report_of_other_weights_or_a_card_without_its_section_is_refused_and_
 
 
 def test_the_card_names_the_voices_whose_prompt_was_chosen(tmp_path):
-    import shutil
-
     import torch
 
     from engine.model_files import write_voice
     from engine.train.model_card import write_model_card
 
-    model = tmp_path / "model"
-    model.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "tiny-random" / "config.json", model)
-    codec = _run(tmp_path / "codec", 100, size="tiny", losses={"loss": 1.0})
-    tts = _run(tmp_path / "tts", 100, size="tiny", codec=str(codec), losses={"loss": 1.0}, input_noise=1.0)
+    model, codec, tts = _tiny_card_inputs(tmp_path)
     (model / "voices").mkdir()
     for voice in ("default", "flite-slt"):
         write_voice(model / "voices" / f"{voice}.safetensors", torch.zeros(4, 3, dtype=torch.long), None)
