@@ -190,7 +190,7 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
                         "(default: all; pocketsphinx cannot follow espeak's voices)")
     voices.add_argument("--sentences", type=_whole_number(1, 1000), default=30, help="with --choose-prompts: validation sentences")
     voices.add_argument("--report", help="with --choose-prompts: write the trials here as JSON too")
-    voices.add_argument("--presets", default="presets", help="with --choose-prompts: the built-in presets to rewrite")
+    voices.add_argument("--presets", default="presets", help="with --choose-prompts: the folder of the model's built-in presets, rewritten where it has them")
     card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
     card.add_argument("--model", default="assets/timbre-mini")
     card.add_argument("--data", default=DEFAULT_DATA)
@@ -323,8 +323,9 @@ def _choose_prompts(args: argparse.Namespace) -> int:
     chosen = choose_prompts(model, data, args.speakers, args.choose_prompts, args.sentences)
     if args.report:
         write_text_atomic(Path(args.report), json.dumps(trials_json(chosen), indent=1) + "\n")
-    for folder in write_presets(Path(args.presets), model, data):
-        print(f"preset {folder}")
+    if any(Path(args.presets).glob(f"{model.resolve().name}-*")):  # its built-in presets (named after its folder)
+        for folder in write_presets(Path(args.presets), model, data):
+            print(f"preset {folder}")
     return 0
 
 

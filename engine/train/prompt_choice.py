@@ -117,11 +117,24 @@ def choose_prompts(folder: Path, data: Path, speakers: list[str] | None = None, 
                     f"WER {r.wer:.3f}, similarity {r.similarity:.3f}, DNSMOS {r.dnsmos:.2f}")
             if best:
                 clip, codes, _ = trials[best]
-                match = VoiceMatch.from_tensors(load_file(str(path)))
                 longest = clip.name == clips[s][0].name
-                write_voice(path, codes, match, None if longest else clip.name)
+                for twin in _same_voice(path, trials[0][1]):
+                    write_voice(twin, codes, VoiceMatch.from_tensors(load_file(str(twin))),
+                                None if longest else clip.name)
                 log(f"{s}: prompt now from {clip.name} (WER {rows[0].wer:.3f} -> {rows[best].wer:.3f})")
     return chosen
+
+
+def _same_voice(path: Path, codes) -> list[Path]:
+    """The voice file ``path`` and the model's ``default`` voice when that is a copy of it (a model whose
+    corpus has no piper joe, such as an own-voice fine-tune, exports its first voice as ``default`` too)."""
+    from safetensors.torch import load_file
+
+    import torch
+
+    default = path.with_name("default.safetensors")
+    twin = default != path and default.is_file() and torch.equal(load_file(str(default))["codes"].long(), codes)
+    return [path, default] if twin else [path]
 
 
 def trials_json(chosen: dict[str, list[PromptTrial]]) -> dict:

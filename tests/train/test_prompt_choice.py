@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -13,9 +14,12 @@ from engine.codec.voice_match import VoiceMatch
 from engine.model_files import VOICES_DIR, read_modules, voice_prompt_clip, write_voice
 from engine.train.corpus import load_clips
 from engine.train.export import clip_codes, longest_clips, refit_voice_matches, write_presets
-from engine.train.prompt_choice import DNSMOS_SLACK, SIMILARITY_SLACK, WER_MARGIN, PromptTrial, choose_prompts, pick, trials_json
+from engine.cli import main
+from engine.train.prompt_choice import DNSMOS_SLACK, SIMILARITY_SLACK, WER_MARGIN, PromptTrial, pick
+from engine.voices.preset import read_preset, read_prompt
 
-MODEL = Path(__file__).resolve().parents[2] / "assets" / "timbre-mini"
+ROOT = Path(__file__).resolve().parents[2]
+MODEL, PRESETS = ROOT / "assets" / "timbre-mini", ROOT / "presets"
 
 
 def _trial(clip: str, wer: float, similarity: float = 0.85, dnsmos: float = 2.8, current: bool = False):
@@ -38,17 +42,26 @@ def test_the_fewest_word_errors_win_among_the_prompts_that_sound_like_the_voice(
     assert pick([_trial("b", 0.40 - WER_MARGIN * 1.5), now]) == 0  # the current one is known by its flag
 
 
-def test_a_voice_with_a_broken_prompt_gets_a_clip_that_sounds_like_it(corpus, tmp_path):
-    model = tmp_path / "model"
+def test_a_voice_with_a_broken_prompt_gets_a_clip_that_sounds_like_it(corpus, tmp_path, capsys):
+    model = tmp_path / "timbre-mini"
     shutil.copytree(MODEL, model)
     path = model / VOICES_DIR / "flite-slt.safetensors"
     shipped = load_file(str(path))
     # the prompt ruined: its first frame held for all its length (no voice to speak of); the match stays
     broken = shipped["codes"][:1].repeat(len(shipped["codes"]), 1)
     write_voice(path, broken, VoiceMatch.from_tensors(shipped))
-    lines = []
-    chosen = choose_prompts(model, corpus, ["flite-slt"], candidates=2, sentences=2, log=lines.append)
-    trials = chosen["flite-slt"]
+    # as an own-voice model's: its default voice a copy of the speaker's
+    shutil.copy(path, model / VOICES_DIR / "default.safetensors")
+    kal16 = (model / VOICES_DIR / "flite-kal16.safetensors").read_bytes()
+    presets = tmp_path / "presets"  # the model's built-in presets, rewritten with it
+    shutil.copytree(PRESETS / "timbre-mini-flite-slt", presets / "timbre-mini-flite-slt")
+    report = tmp_path / "choice.json"
+    assert main(["train", "voices", "--model", str(model), "--data", str(corpus), "--choose-prompts", "2",
+                 "--speakers", "flite-slt", "--sentences", "2", "--report", str(report), "--presets", str(presets)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    chosen = json.loads(report.read_text())
+    assert chosen["format_version"] == 1 and chosen["speakers"]["flite-slt"]["chosen"] == 1
+    trials = [PromptTrial(**t) for t in chosen["speakers"]["flite-slt"]["trials"]]
     assert [t.current for t in trials] == [True, False] and trials[0].clip != trials[1].clip
     assert all(0.0 <= t.wer and -1.0 <= t.similarity <= 1.0 and 1.0 < t.dnsmos < 5.0 for t in trials)
     # it reads with fewer word errors than any clip (a held vowel is easy to speak over) but sounds like
@@ -64,9 +77,13 @@ def test_a_voice_with_a_broken_prompt_gets_a_clip_that_sounds_like_it(corpus, tm
     assert torch.equal(rewritten["codes"], clip_codes(read_modules(model)[2].eval(), clip, len(broken)))
     longest = longest_clips(corpus, 1)["flite-slt"][0]
     assert voice_prompt_clip(path) == (None if clip.name == longest.name else clip.name)
-    report = trials_json(chosen)
-    assert report["format_version"] == 1 and report["speakers"]["flite-slt"]["chosen"] == 1
-    assert [t["clip"] for t in report["speakers"]["flite-slt"]["trials"]] == [t.clip for t in trials]
+    # the copy follows; other voices are left alone
+    default = model / VOICES_DIR / "default.safetensors"
+    assert torch.equal(load_file(str(default))["codes"], rewritten["codes"])
+    assert voice_prompt_clip(default) == voice_prompt_clip(path)
+    assert (model / VOICES_DIR / "flite-kal16.safetensors").read_bytes() == kal16
+    assert np.array_equal(read_prompt(presets / "timbre-mini-flite-slt"), rewritten["codes"].numpy())
+    assert read_preset(presets / "timbre-mini-flite-slt").transcript == clip.meta["spoken"]
 
 
 def test_refit_and_presets_keep_the_chosen_clip(corpus, tmp_path):
@@ -91,8 +108,6 @@ def test_refit_and_presets_keep_the_chosen_clip(corpus, tmp_path):
 
 
 def test_choosing_refuses_what_it_cannot_do_in_one_line(corpus, tmp_path, capsys):
-    from engine.cli import main
-
     def fails(*argv: str) -> str:
         assert main(["train", "voices", "--data", str(corpus), *argv]) == 2
         err = capsys.readouterr().err
