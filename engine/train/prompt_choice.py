@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.train.errors import TrainingError
+
+if TYPE_CHECKING:
+    import torch
 
 VALIDATION_SEED = 2026
 SIMILARITY_SLACK = 0.02
@@ -125,12 +129,11 @@ def choose_prompts(folder: Path, data: Path, speakers: list[str] | None = None, 
     return chosen
 
 
-def _same_voice(path: Path, codes) -> list[Path]:
+def _same_voice(path: Path, codes: torch.Tensor) -> list[Path]:
     """The voice file ``path`` and the model's ``default`` voice when that is a copy of it (a model whose
     corpus has no piper joe, such as an own-voice fine-tune, exports its first voice as ``default`` too)."""
-    from safetensors.torch import load_file
-
     import torch
+    from safetensors.torch import load_file
 
     default = path.with_name("default.safetensors")
     twin = default != path and default.is_file() and torch.equal(load_file(str(default))["codes"].long(), codes)
