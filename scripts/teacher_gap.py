@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.engine import Engine, EngineConfig
 from engine.train.data import corpus_clip
 from engine.train.export import reference_clips, voice_name
 from engine.train.metrics import speaker_embedding
@@ -33,7 +32,7 @@ from engine.train.scoring import Scorer
 from engine.train.teachers import VOICES, synthesize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from unseen_sentences import unseen_sentences  # noqa: E402
+from unseen_sentences import add_rendering_flags, loaded_engine, unseen_sentences  # noqa: E402
 from voice_match_words import SEEDS, SET_C, errors, paired_interval  # noqa: E402
 
 TRAINING_VOICES = ("piper-joe", "flite-slt", "flite-kal16", "flite-awb")
@@ -51,14 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="assets/timbre-mini")
     p.add_argument("--voices", nargs="+", default=list(TRAINING_VOICES), choices=TRAINING_VOICES)
     p.add_argument("--sentences", type=int, default=SET_C[1] - SET_C[0], help="the first N of set C (a quick look)")
-    p.add_argument("--no-voice-match", action="store_true")
-    p.add_argument("--skip-phones", action="store_true", help="let the text pointer jump over phones")
-    p.add_argument("--json", type=Path, help="write the figures here too")
+    add_rendering_flags(p)
     args = p.parse_args(argv)
 
-    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match,
-                                 skip_phones=args.skip_phones))
-    info = engine.load()
+    engine, info = loaded_engine(args)
     texts = unseen_sentences(args.data, SET_C[1])[SET_C[0]:SET_C[0] + args.sentences]
     refs = reference_clips(args.data)
     report: dict = {"model": info.model_hash, "voice_match": not args.no_voice_match, "skip_phones": args.skip_phones,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.api import SamplingParams, SynthesisRequest
+from engine.api import ModelInfo, SamplingParams, SynthesisRequest
 from engine.engine import Engine, EngineConfig
 from engine.train.corpus import read_plan
 from engine.train.export import reference_clips, voice_name
@@ -36,6 +36,20 @@ READERS = {"piper-joe": 40, "flite-slt": 20, "flite-kal16": 20}  # voice -> sent
 CLONED = 15
 
 
+def add_rendering_flags(p: argparse.ArgumentParser) -> None:
+    """The flags every measuring script shares: how the engine renders, and where the figures go."""
+    p.add_argument("--no-voice-match", action="store_true")
+    p.add_argument("--skip-phones", action="store_true", help="let the text pointer jump over phones")
+    p.add_argument("--json", type=Path, help="write the figures here too")
+
+
+def loaded_engine(args: argparse.Namespace) -> tuple[Engine, ModelInfo]:
+    """The CPU engine of ``args.model`` with ``add_rendering_flags``' settings, loaded."""
+    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match,
+                                 skip_phones=args.skip_phones))
+    return engine, engine.load()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("data/corpus10"))
@@ -45,14 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guidance", type=float, help="guidance (default: the model's)")
     p.add_argument("--semantic-temperature", type=float, default=0.0, help="0: greedy (the default)")
     p.add_argument("--top-k", type=int, default=0, help="semantic top-k when sampling (0: all)")
-    p.add_argument("--no-voice-match", action="store_true")
-    p.add_argument("--skip-phones", action="store_true", help="let the text pointer jump over phones")
-    p.add_argument("--json", type=Path, help="write the figures here too")
+    add_rendering_flags(p)
     args = p.parse_args(argv)
 
-    engine = Engine(EngineConfig(model=args.model, device="cpu", voice_match=not args.no_voice_match,
-                                 skip_phones=args.skip_phones))
-    info = engine.load()
+    engine, info = loaded_engine(args)
     d = info.default_params
     start, stop, seeds = SETS[args.set]
     texts = unseen_sentences(args.data, stop)[start:stop]
