@@ -188,9 +188,12 @@ def _add_card_parser(stages: argparse._SubParsersAction) -> None:
                              "(engine/train/prompt_choice.py; about 2 min a clip on 2 cores)")
     voices.add_argument("--speakers", nargs="+", help="with --choose-prompts: these training speakers only "
                         "(default: all; pocketsphinx cannot follow espeak's voices)")
-    voices.add_argument("--sentences", type=_whole_number(1, 1000), default=30, help="with --choose-prompts: validation sentences")
+    voices.add_argument("--sentences", type=_whole_number(1, 1000), default=30,
+                        help="with --choose-prompts: validation sentences")
     voices.add_argument("--report", help="with --choose-prompts: write the trials here as JSON too")
-    voices.add_argument("--presets", default="presets", help="with --choose-prompts: the folder of the model's built-in presets, rewritten where it has them")
+    voices.add_argument("--presets", default="presets",
+                        help="with --choose-prompts: the folder of the model's built-in presets, rewritten where it "
+                             "has them")
     card = stages.add_parser("card", help="write MODEL_CARD.md and the voice presets of an exported model")
     card.add_argument("--model", default="assets/timbre-mini")
     card.add_argument("--data", default=DEFAULT_DATA)

@@ -46,8 +46,9 @@ def pick(trials: list[PromptTrial]) -> int:
     """The index of the chosen trial: among the trials that sound most like the voice (similarity within
     SIMILARITY_SLACK of the best) and, of those, cleanest (DNSMOS within DNSMOS_SLACK of their best), the one
     with the fewest word errors. The current prompt, if among them, stays unless another reads at least
-    WER_MARGIN better (less is within what another set of sentences moves). Measured on the smoke corpus: a prompt of one frame held reads best of all (WER 0.02 against
-    0.25) and sounds like nobody (similarity 0.53 against 0.89), which is why the voice is judged first."""
+    WER_MARGIN better (less is within what another set of sentences moves). Measured on the smoke corpus: a
+    prompt of one frame held reads best of all (WER 0.02 against 0.25) and sounds like nobody (similarity
+    0.53 against 0.89), which is why the voice is judged first."""
     top = max(t.similarity for t in trials)
     voiced = [i for i, t in enumerate(trials) if t.similarity >= top - SIMILARITY_SLACK]
     cleanest = max(trials[i].dnsmos for i in voiced)
@@ -117,8 +118,9 @@ def choose_prompts(folder: Path, data: Path, speakers: list[str] | None = None, 
             best = pick(rows)
             chosen[s] = rows
             for i, r in enumerate(rows):
-                log(f"  {s} {'*' if i == best else ' '} {r.clip} ({r.seconds:.1f} s{', current' if r.current else ''}): "
-                    f"WER {r.wer:.3f}, similarity {r.similarity:.3f}, DNSMOS {r.dnsmos:.2f}")
+                mark, now = "*" if i == best else " ", ", current" if r.current else ""
+                log(f"  {s} {mark} {r.clip} ({r.seconds:.1f} s{now}): WER {r.wer:.3f}, "
+                    f"similarity {r.similarity:.3f}, DNSMOS {r.dnsmos:.2f}")
             if best:
                 clip, codes, _ = trials[best]
                 longest = clip.name == clips[s][0].name
@@ -143,6 +145,6 @@ def _same_voice(path: Path, codes: torch.Tensor) -> list[Path]:
 def trials_json(chosen: dict[str, list[PromptTrial]]) -> dict:
     """The choice as a JSON-ready report (format 1): per speaker its trials and the index chosen."""
     return {"format_version": 1, "validation_seed": VALIDATION_SEED, "seeds": list(SEEDS),
-            "similarity_slack": SIMILARITY_SLACK, "dnsmos_slack": DNSMOS_SLACK,
+            "similarity_slack": SIMILARITY_SLACK, "dnsmos_slack": DNSMOS_SLACK, "wer_margin": WER_MARGIN,
             "speakers": {s: {"chosen": pick(rows), "trials": [asdict(r) for r in rows]} for s, rows in chosen.items()}}
 

@@ -57,10 +57,12 @@ def test_a_voice_with_a_broken_prompt_gets_a_clip_that_sounds_like_it(corpus, tm
     shutil.copytree(PRESETS / "timbre-mini-flite-slt", presets / "timbre-mini-flite-slt")
     report = tmp_path / "choice.json"
     assert main(["train", "voices", "--model", str(model), "--data", str(corpus), "--choose-prompts", "2",
-                 "--speakers", "flite-slt", "--sentences", "2", "--report", str(report), "--presets", str(presets)]) == 0
+                 "--speakers", "flite-slt", "--sentences", "2", "--report", str(report),
+                 "--presets", str(presets)]) == 0
     lines = capsys.readouterr().out.splitlines()
     chosen = json.loads(report.read_text())
     assert chosen["format_version"] == 1 and chosen["speakers"]["flite-slt"]["chosen"] == 1
+    assert chosen["wer_margin"] == WER_MARGIN and chosen["similarity_slack"] == SIMILARITY_SLACK
     trials = [PromptTrial(**t) for t in chosen["speakers"]["flite-slt"]["trials"]]
     assert [t.current for t in trials] == [True, False] and trials[0].clip != trials[1].clip
     assert all(0.0 <= t.wer and -1.0 <= t.similarity <= 1.0 and 1.0 < t.dnsmos < 5.0 for t in trials)
